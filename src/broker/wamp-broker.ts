@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { WampEngine } from '../engine/wamp-engine.js';
+import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
+import type { WampSession } from '../session/wamp-session.js';
+
+/**
+ * The server side of WAMP, injectable anywhere: send events, manage subscriptions and
+ * sessions, answer calls. Session ids are the ones clients see in WELCOME.
+ */
+@Injectable()
+export class WampBroker {
+  constructor(private readonly engine: WampEngine) {}
+
+  /**
+   * Sends an event to the subscribers of `topic`: to all of them, to all but `exclude`, or
+   * only to those in `eligible` (clj-wamp's send-event!, broadcast-event! and emit-event!).
+   * Returns how many sessions it was sent to.
+   */
+  publish(topic: string, event: unknown, recipients: DeliveryFilter = {}): number {
+    return this.engine.dispatcher.dispatch(topic, event, recipients);
+  }
+
+  /** Ids of the sessions subscribed to `topic` (clj-wamp's get-topic-clients). */
+  subscribers(topic: string): string[] {
+    return [...(this.engine.topics.subscribers(topic) ?? [])].map((session) => session.id);
+  }
+
+  /** Topics that have at least one subscriber. */
+  topics(): string[] {
+    return this.engine.topics.topics();
+  }
+
+  /** Subscribes a session to a topic without asking any subscribe rule; false if unknown or already in. */
+  subscribe(sessionId: string, topic: string): boolean {
+    const session = this.engine.sessions.get(sessionId);
+    return session ? this.engine.router.forceSubscribe(session, topic) : false;
+  }
+
+  /** Unsubscribes a session from a topic; false if it was not subscribed. */
+  unsubscribe(sessionId: string, topic: string): boolean {
+    const session = this.engine.sessions.get(sessionId);
+    return session ? this.engine.router.unsubscribe(session, topic) : false;
+  }
+
+  /** The open sessions. */
+  sessions(): WampSession[] {
+    return [...this.engine.sessions.values()];
+  }
+
+  session(sessionId: string): WampSession | undefined {
+    return this.engine.sessions.get(sessionId);
+  }
+
+  /** Closes a session (clj-wamp's close-channel); false when there is no such session. */
+  close(sessionId: string, code = 1000, reason = ''): boolean {
+    const session = this.engine.sessions.get(sessionId);
+    session?.close(code, reason);
+    return session !== undefined;
+  }
+
+  /**
+   * Answers a pending call (clj-wamp's send-call-result!). A call is answered once: when the
+   * handler later returns, its result is dropped. False when the call is not pending.
+   */
+  sendCallResult(sessionId: string, callId: string, result: unknown): boolean {
+    const session = this.engine.sessions.get(sessionId);
+    return session ? this.engine.router.sendCallResult(session, callId, result) : false;
+  }
+
+  /** Answers a pending call with an error (clj-wamp's send-call-error!). */
+  sendCallError(sessionId: string, callId: string, uri: string, desc: string, details?: unknown): boolean {
+    const session = this.engine.sessions.get(sessionId);
+    return session ? this.engine.router.sendCallError(session, callId, { uri, desc, details, kill: false }) : false;
+  }
+
+  /** Where the own WAMP port listens, when the `port` option is set. */
+  get address(): AddressInfo | undefined {
+    return this.engine.transport.address();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './websocket-like.js';
+export * from './wamp-call-error.js';
+export * from './wamp-client.js';

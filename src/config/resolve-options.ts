@@ -1,0 +1,94 @@
+import { NEST_WAMP_VERSION } from '../version.js';
+import type { WampOriginRule } from '../transport/handshake.js';
+import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
+
+/** The options with every default filled in and every value checked. */
+export interface ResolvedWampOptions {
+  readonly path: string;
+  readonly port?: number;
+  readonly host?: string;
+  readonly allowedOrigins?: WampOriginRule;
+  readonly allowMissingOrigin: boolean;
+  readonly serverIdent: string;
+  readonly topics: Readonly<Record<string, WampTopicRule>>;
+  readonly maxPayload: number;
+  readonly excludeMeByDefault: boolean;
+  readonly exposeInternalErrors: boolean;
+  readonly shutdownGraceMs: number;
+}
+
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** Thrown at bootstrap for an option that cannot work; the message says what to change. */
+export class WampOptionsError extends Error {
+  override readonly name = 'WampOptionsError';
+}
+
+export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWampOptions {
+  const path = options.path ?? '/ws';
+  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?')) {
+    fail('path', 'a URL path starting with "/" and without a query', path);
+  }
+  if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port <= 65535)) {
+    fail('port', 'an integer from 0 to 65535', options.port);
+  }
+  const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+  if (!Number.isInteger(maxPayload) || maxPayload <= 0) fail('maxPayload', 'a positive number of bytes', maxPayload);
+  const shutdownGraceMs = options.shutdownGraceMs ?? 1000;
+  if (!Number.isFinite(shutdownGraceMs) || shutdownGraceMs < 0) {
+    fail('shutdownGraceMs', 'a number of milliseconds, 0 or more', shutdownGraceMs);
+  }
+  const origins = options.allowedOrigins;
+  if (origins !== undefined && typeof origins !== 'function' && !isOriginList(origins)) {
+    fail('allowedOrigins', 'an array of origin strings and RegExps, or a function', origins);
+  }
+  const topics = options.topics ?? {};
+  for (const [pattern, rule] of Object.entries(topics)) {
+    if (!pattern) fail('topics', 'non-empty topic URIs or patterns as keys', pattern);
+    if (!isTopicRule(rule)) {
+      fail(`topics["${pattern}"]`, 'true, false or { subscribe?: boolean, publish?: boolean }', rule);
+    }
+  }
+  return {
+    path,
+    port: options.port,
+    host: options.host,
+    allowedOrigins: origins,
+    allowMissingOrigin: options.allowMissingOrigin ?? true,
+    serverIdent: options.serverIdent ?? `nest-wamp/${NEST_WAMP_VERSION}`,
+    topics,
+    maxPayload,
+    excludeMeByDefault: options.excludeMeByDefault ?? false,
+    exposeInternalErrors: options.exposeInternalErrors ?? false,
+    shutdownGraceMs,
+  };
+}
+
+function isOriginList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string' || entry instanceof RegExp);
+}
+
+function isTopicRule(rule: unknown): rule is WampTopicRule {
+  if (typeof rule === 'boolean') return true;
+  if (typeof rule !== 'object' || rule === null) return false;
+  const { subscribe, publish, ...rest } = rule as Record<string, unknown>;
+  return (
+    Object.keys(rest).length === 0 &&
+    (subscribe === undefined || typeof subscribe === 'boolean') &&
+    (publish === undefined || typeof publish === 'boolean')
+  );
+}
+
+function fail(option: string, expected: string, got: unknown): never {
+  throw new WampOptionsError(`WampModule option "${option}" must be ${expected}; got ${describe(got)}.`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

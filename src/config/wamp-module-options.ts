@@ -1,0 +1,48 @@
+import type { WampOriginRule } from '../transport/handshake.js';
+
+/** A static topic rule: `true`/`false` for both actions, or each one separately. */
+export type WampTopicRule = boolean | { readonly subscribe?: boolean; readonly publish?: boolean };
+
+/** Everything `WampModule.forRoot()` accepts. Every field is optional. */
+export interface WampModuleOptions {
+  /** The WebSocket path. Default `/ws`. */
+  path?: string;
+  /**
+   * Serve WAMP on a port of its own instead of the app's HTTP server (the default, which
+   * needs no extra port). `0` picks a free port; `WampBroker.address` tells which.
+   */
+  port?: number;
+  /** The interface the own port binds to. Default: all interfaces, as Node's `listen`. */
+  host?: string;
+  /**
+   * Origins allowed to connect: exact origins and regular expressions, or a function
+   * `(origin, request) => boolean | Promise<boolean>`. Default: any origin. A refused origin
+   * gets HTTP 403.
+   */
+  allowedOrigins?: WampOriginRule;
+  /** Whether a client that sends no Origin header (not a browser) may connect. Default `true`. */
+  allowMissingOrigin?: boolean;
+  /** The server ident WELCOME carries. Default `nest-wamp/<version>`. */
+  serverIdent?: string;
+  /**
+   * Topics allowed or denied without writing a handler, by exact URI, prefix pattern
+   * (`http://x/feed/*`) or catch-all (`*`): `{ 'http://x/chat': true,
+   * 'http://x/ticks': { subscribe: true, publish: false } }`.
+   */
+  topics?: Readonly<Record<string, WampTopicRule>>;
+  /** Largest accepted frame in bytes; a larger one closes the session with 1009. Default 1 MiB. */
+  maxPayload?: number;
+  /**
+   * Whether a PUBLISH that says nothing about the publisher (no excludeMe, no exclude list)
+   * skips the publisher. Default `false`: the publisher gets its own event, as in clj-wamp and
+   * the spec; `true` is AutobahnPython's default.
+   */
+  excludeMeByDefault?: boolean;
+  /**
+   * Put an unexpected error's message into CALLERROR details (clj-wamp does). Default `false`:
+   * clients get "internal error" and the message goes to the log only.
+   */
+  exposeInternalErrors?: boolean;
+  /** On shutdown, how long sessions get to finish the closing handshake before being cut. Default 1000 ms. */
+  shutdownGraceMs?: number;
+}

@@ -1,0 +1,92 @@
+import type { Server } from 'node:http';
+import type { ResolvedWampOptions } from '../config/resolve-options.js';
+import { CloseCode } from '../protocol/decode.js';
+import { EventDispatcher } from '../pubsub/event-dispatcher.js';
+import { TopicIndex } from '../pubsub/topic-index.js';
+import { HandlerRegistry } from '../router/handler-registry.js';
+import { WampHooks } from '../router/wamp-hooks.js';
+import type { WampLogger } from '../router/wamp-logger.js';
+import { WampRouter } from '../router/wamp-router.js';
+import { SessionRegistry } from '../session/session-registry.js';
+import { bindSession } from '../transport/session-binding.js';
+import { WampWebSocketServer } from '../transport/wamp-websocket-server.js';
+
+/**
+ * Something that already serves WebSocket upgrades on the app's HTTP server (`WampWsAdapter`)
+ * and can serve WAMP's path too; it returns false when it does not listen there after all.
+ */
+export interface WampUpgradeDelegate {
+  serveWamp(transport: WampWebSocketServer): boolean;
+}
+
+/**
+ * One WAMP server: the handler registry, sessions, topic index, router and WebSocket transport,
+ * wired together. The Nest module owns one per application and fills its registry at bootstrap.
+ */
+export class WampEngine {
+  readonly handlers = new HandlerRegistry();
+  readonly sessions = new SessionRegistry();
+  readonly topics = new TopicIndex();
+  readonly dispatcher = new EventDispatcher(this.topics);
+  readonly hooks: WampHooks;
+  readonly router: WampRouter;
+  readonly transport: WampWebSocketServer;
+  private upgradeDelegate?: WampUpgradeDelegate;
+
+  constructor(
+    readonly options: ResolvedWampOptions,
+    readonly logger: WampLogger,
+  ) {
+    this.hooks = new WampHooks(logger);
+    this.router = new WampRouter({
+      handlers: this.handlers,
+      sessions: this.sessions,
+      topics: this.topics,
+      dispatcher: this.dispatcher,
+      hooks: this.hooks,
+      logger,
+      options,
+    });
+    this.transport = new WampWebSocketServer(
+      options,
+      (socket, request) => bindSession(this.router, socket, request, logger),
+      logger,
+    );
+    this.registerStaticTopics();
+  }
+
+  /** Hands the upgrades on the app's HTTP server to an adapter that already listens there. */
+  delegateUpgrades(delegate: WampUpgradeDelegate): void {
+    this.upgradeDelegate = delegate;
+  }
+
+  /** Starts serving: on the app's HTTP server, or on the own port when `port` is set. */
+  async start(appHttpServer: Server | undefined): Promise<void> {
+    if (this.options.port !== undefined) {
+      const address = await this.transport.listen(this.options.port, this.options.host);
+      this.logger.debug(`WAMP listening on ${address.address}:${address.port}${this.options.path}`);
+      return;
+    }
+    if (!appHttpServer) {
+      throw new Error(
+        'WampModule found no HTTP server to share (an application context without HTTP?): set the "port" option to give WAMP a port of its own.',
+      );
+    }
+    if (!this.upgradeDelegate?.serveWamp(this.transport)) this.transport.attach(appHttpServer);
+  }
+
+  /** Closes every session with 1001 and stops accepting connections. */
+  stop(): Promise<void> {
+    return this.transport.close(CloseCode.goingAway, 'server shutting down', this.options.shutdownGraceMs);
+  }
+
+  private registerStaticTopics(): void {
+    const source = 'the "topics" option';
+    for (const [pattern, rule] of Object.entries(this.options.topics)) {
+      const subscribe = typeof rule === 'boolean' ? rule : rule.subscribe;
+      const publish = typeof rule === 'boolean' ? rule : rule.publish;
+      if (subscribe !== undefined) this.handlers.addSubscribeRule(pattern, { source, allow: subscribe });
+      if (publish !== undefined) this.handlers.addPublishRule(pattern, { source, allow: publish });
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// The public API of nest-wamp. Everything users import comes from here (or from
+// 'nest-wamp/testing' and 'nest-wamp/platform-ws').
+
+// Module and options
+export { WampModule } from './nest/wamp.module.js';
+export { WAMP_MODULE_OPTIONS } from './nest/wamp.module-definition.js';
+export type { WampModuleOptions, WampTopicRule } from './config/wamp-module-options.js';
+export { WampOptionsError } from './config/resolve-options.js';
+export type { WampOriginRule } from './transport/handshake.js';
+
+// Handlers
+export { WampRpc, WampSubscribe, WampPublish } from './nest/decorators/wamp-handler.decorators.js';
+export { WampSession, WampArgs, WampArg, WampEvent, WampTopic } from './nest/decorators/wamp-param.decorators.js';
+export { WampException, type WampExceptionOptions } from './router/wamp-exception.js';
+export { WampDelivery, type WampPublishDecision } from './router/publish-decision.js';
+export { WampRegistrationError } from './router/handler-registry.js';
+export { isWampContext, getWampInvocation } from './nest/wamp-context.js';
+export { WAMP_CONTEXT_TYPE } from './nest/wamp.constants.js';
+export type {
+  WampInvocation,
+  WampActionKind,
+  WampCallInvocation,
+  WampSubscribeInvocation,
+  WampPublishInvocation,
+} from './router/invocation.js';
+
+// Lifecycle hooks
+export type {
+  OnWampSessionOpen,
+  OnWampSessionClose,
+  OnWampSubscribed,
+  OnWampUnsubscribed,
+  OnWampPublished,
+  OnWampCallResult,
+  OnWampCallError,
+  WampPublication,
+  WampCallErrorInfo,
+} from './router/wamp-hooks.js';
+export type { WampHandshake, WampCloseInfo } from './session/wamp-session.js';
+
+// Sending from the server
+export { WampBroker } from './broker/wamp-broker.js';
+export type { DeliveryFilter } from './pubsub/delivery-filter.js';
+
+// Protocol constants
+export { WampErrorUri, WampErrorDescription } from './protocol/error-uris.js';
+export { CloseCode } from './protocol/decode.js';
+export { NEST_WAMP_VERSION } from './version.js';

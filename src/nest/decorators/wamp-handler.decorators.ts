@@ -1,0 +1,38 @@
+import type { WampActionKind } from '../../router/invocation.js';
+import { WAMP_HANDLER_METADATA } from '../wamp.constants.js';
+
+/** What a WAMP handler decorator records on its method. */
+export interface WampHandlerMetadata {
+  readonly kind: WampActionKind;
+  readonly uri: string;
+}
+
+function wampHandler(kind: WampActionKind) {
+  return (uri: string): MethodDecorator =>
+    (_target, _key, descriptor) => {
+      const method = descriptor.value as object;
+      const previous: WampHandlerMetadata[] = Reflect.getOwnMetadata(WAMP_HANDLER_METADATA, method) ?? [];
+      Reflect.defineMetadata(WAMP_HANDLER_METADATA, [...previous, { kind, uri }], method);
+      return descriptor;
+    };
+}
+
+/**
+ * Serves the procedure `uri` (an exact URI). The call's arguments are the method's
+ * parameters, in order, unless parameter decorators say otherwise. The returned value,
+ * Promise or Observable becomes the CALLRESULT; a thrown `WampException` the CALLERROR.
+ */
+export const WampRpc = wampHandler('call');
+
+/**
+ * Decides SUBSCRIBE to topics matching `uri` (exact, `prefix*` or `*`): a truthy result (or
+ * Promise/Observable of one) allows the subscription, anything else denies it silently.
+ */
+export const WampSubscribe = wampHandler('subscribe');
+
+/**
+ * Handles PUBLISH to topics matching `uri`: return `true` to deliver as published, a
+ * `WampDelivery` to deliver a rewritten event or recipient lists, or `false`/`null`/nothing
+ * to drop the publication.
+ */
+export const WampPublish = wampHandler('publish');

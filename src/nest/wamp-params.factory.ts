@@ -1,0 +1,43 @@
+import type { ParamData } from '@nestjs/common';
+import type { ParamsFactory } from '@nestjs/core';
+import type { WampInvocation } from '../router/invocation.js';
+import { WampParamtype } from './wamp.constants.js';
+
+/**
+ * Gives each WAMP parameter its value from the handler's context arguments
+ * `[session, invocation, uri]`.
+ */
+export class WampParamsFactory implements ParamsFactory {
+  exchangeKeyForValue(type: number, data: ParamData, args: unknown[]): unknown {
+    const invocation = args[1] as WampInvocation;
+    switch (type) {
+      case WampParamtype.Session:
+        return invocation.session;
+      case WampParamtype.Topic:
+        return invocation.uri;
+      case WampParamtype.Payload:
+        return payload(invocation, data);
+      default:
+        return undefined;
+    }
+  }
+}
+
+/**
+ * Without an index: a call's arguments, or a publication's event. With one: the positional
+ * parameter at that index, which is the call's argument for a call, (topic, session) for a
+ * subscription and (event, topic, session) for a publication.
+ */
+function payload(invocation: WampInvocation, index: ParamData): unknown {
+  if (typeof index !== 'number') {
+    return invocation.kind === 'call' ? invocation.args : invocation.kind === 'publish' ? invocation.event : undefined;
+  }
+  switch (invocation.kind) {
+    case 'call':
+      return invocation.args[index];
+    case 'subscribe':
+      return [invocation.uri, invocation.session][index];
+    case 'publish':
+      return [invocation.event, invocation.uri, invocation.session][index];
+  }
+}

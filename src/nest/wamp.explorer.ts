@@ -1,0 +1,82 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { WampEngine } from '../engine/wamp-engine.js';
+import { WampRegistrationError } from '../router/handler-registry.js';
+import type { PublishHandler } from '../router/handler-registry.js';
+import { uriPatternKind } from '../protocol/uri-pattern.js';
+import type { WampHandlerMetadata } from './decorators/wamp-handler.decorators.js';
+import { WampHandlerFactory } from './wamp-handler.factory.js';
+import { WampMetadataAccessor } from './wamp-metadata.accessor.js';
+
+/**
+ * Finds, once at startup, every provider method decorated with `@WampRpc`, `@WampSubscribe`
+ * or `@WampPublish` and every provider implementing a lifecycle hook interface, and registers
+ * them with the engine.
+ */
+@Injectable()
+export class WampExplorer implements OnModuleInit {
+  private readonly logger = new Logger('WampModule');
+  private readonly metadata = new WampMetadataAccessor();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly handlerFactory: WampHandlerFactory,
+    private readonly engine: WampEngine,
+  ) {}
+
+  onModuleInit(): void {
+    const seen = new Set<object>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as object | undefined;
+      if (!instance || typeof instance !== 'object' || wrapper.isAlias || seen.has(instance)) continue;
+      seen.add(instance);
+      this.explore(wrapper, instance);
+    }
+  }
+
+  private explore(wrapper: InstanceWrapper, instance: object): void {
+    const prototype = Object.getPrototypeOf(instance) as object;
+    const handlers = this.scanner
+      .getAllMethodNames(prototype)
+      .flatMap((methodName) =>
+        this.metadata.handlers((prototype as Record<string, unknown>)[methodName]).map((handler) => ({ methodName, handler })),
+      );
+    if (!wrapper.isDependencyTreeStatic()) {
+      if (handlers.length > 0) {
+        this.logger.warn(
+          `${wrapper.name?.toString()} is request-scoped or transient, so its WAMP handlers are not served: WAMP handlers need singleton providers (a WAMP message has no HTTP request).`,
+        );
+      }
+      return;
+    }
+    this.engine.hooks.register(instance);
+    for (const { methodName, handler } of handlers) {
+      this.register(instance, methodName, handler, `${wrapper.metatype?.name ?? instance.constructor.name}.${methodName}`);
+    }
+  }
+
+  private register(instance: object, methodName: string, metadata: WampHandlerMetadata, source: string): void {
+    const { kind, uri } = metadata;
+    if (typeof uri !== 'string' || uri.length === 0) {
+      throw new WampRegistrationError(`${source}: a WAMP URI must be a non-empty string.`);
+    }
+    const handler = this.handlerFactory.create(instance, methodName, source);
+    const handlers = this.engine.handlers;
+    switch (kind) {
+      case 'call':
+        if (uriPatternKind(uri) !== 'exact') {
+          throw new WampRegistrationError(`${source}: procedure URIs are exact; "*" patterns are for topics ("${uri}").`);
+        }
+        handlers.addProcedure(uri, (call) => handler(call), source);
+        return;
+      case 'subscribe':
+        handlers.addSubscribeRule(uri, { source, handler });
+        return;
+      case 'publish':
+        handlers.addPublishRule(uri, { source, handler: handler as PublishHandler });
+        return;
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { WampWsAdapter } from './wamp-ws.adapter.js';

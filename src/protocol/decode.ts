@@ -1,0 +1,130 @@
+import { MessageType } from './message-type.js';
+import type { ClientMessage, PublishMessage } from './messages.js';
+
+/** WebSocket close codes the server uses for frames it cannot accept. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  unsupportedData: 1003,
+  invalidPayload: 1007,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  internalError: 1011,
+  /** Application-requested end of a session (a `WampException` with `kill`), as AutobahnPython. */
+  killed: 3000,
+} as const;
+
+/**
+ * Why a frame was refused. A CALL whose call id could be read is answered with a CALLERROR
+ * carrying `callId` and the session goes on; any other violation closes the session with
+ * `closeCode`, since the server can no longer tell what the client meant.
+ */
+export interface ProtocolViolation {
+  readonly reason: string;
+  readonly closeCode: number;
+  readonly callId?: string;
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly message: ClientMessage }
+  | { readonly ok: false; readonly violation: ProtocolViolation };
+
+const violation = (reason: string, closeCode: number = CloseCode.protocolError): DecodeResult => ({
+  ok: false,
+  violation: { reason, closeCode },
+});
+
+const SERVER_ONLY_TYPES: ReadonlySet<unknown> = new Set([
+  MessageType.Welcome,
+  MessageType.CallResult,
+  MessageType.CallError,
+  MessageType.Event,
+]);
+
+/** Decodes one text frame from a client. Never throws. */
+export function decodeClientMessage(text: string): DecodeResult {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return violation('invalid JSON', CloseCode.invalidPayload);
+  }
+  if (!Array.isArray(frame) || frame.length === 0) {
+    return violation('a WAMP message is a non-empty JSON array');
+  }
+  switch (frame[0]) {
+    case MessageType.Prefix:
+      return decodePrefix(frame);
+    case MessageType.Call:
+      return decodeCall(frame);
+    case MessageType.Subscribe:
+    case MessageType.Unsubscribe:
+      return decodeTopicMessage(frame, frame[0]);
+    case MessageType.Publish:
+      return decodePublish(frame);
+    default:
+      return SERVER_ONLY_TYPES.has(frame[0])
+        ? violation(`message type ${frame[0]} is sent by servers only`)
+        : violation('unknown message type');
+  }
+}
+
+function decodePrefix(frame: unknown[]): DecodeResult {
+  const [, prefix, uri] = frame;
+  if (frame.length !== 3 || typeof prefix !== 'string' || typeof uri !== 'string') {
+    return violation('PREFIX is [1, prefix: string, uri: string]');
+  }
+  return { ok: true, message: { type: MessageType.Prefix, prefix, uri } };
+}
+
+function decodeCall(frame: unknown[]): DecodeResult {
+  const [, callId, uri] = frame;
+  if (typeof callId !== 'string') {
+    return violation('CALL without a string call id');
+  }
+  if (typeof uri !== 'string') {
+    return {
+      ok: false,
+      violation: { reason: 'CALL without a string procedure URI', closeCode: CloseCode.protocolError, callId },
+    };
+  }
+  return { ok: true, message: { type: MessageType.Call, callId, uri, args: frame.slice(3) } };
+}
+
+function decodeTopicMessage(
+  frame: unknown[],
+  type: typeof MessageType.Subscribe | typeof MessageType.Unsubscribe,
+): DecodeResult {
+  const topic = frame[1];
+  if (frame.length !== 2 || typeof topic !== 'string') {
+    const name = type === MessageType.Subscribe ? 'SUBSCRIBE' : 'UNSUBSCRIBE';
+    return violation(`${name} is [${type}, topic: string]`);
+  }
+  return { ok: true, message: { type, topic } };
+}
+
+/**
+ * The 4th element is excludeMe (boolean) or an exclude list; the 5th an eligible list. Any
+ * other value there (AutobahnPython's client sends `null`) leaves the default, as
+ * AutobahnPython does; list entries that are not strings can match no session and are dropped.
+ */
+function decodePublish(frame: unknown[]): DecodeResult {
+  const [, topic, event, excludeArg, eligibleArg] = frame;
+  if (frame.length < 3 || frame.length > 5 || typeof topic !== 'string') {
+    return violation('PUBLISH is [7, topic: string, event, (excludeMe | exclude)?, eligible?]');
+  }
+  const message: { -readonly [K in keyof PublishMessage]: PublishMessage[K] } = {
+    type: MessageType.Publish,
+    topic,
+    event,
+  };
+  if (typeof excludeArg === 'boolean') message.excludeMe = excludeArg;
+  else if (Array.isArray(excludeArg)) message.exclude = onlyStrings(excludeArg);
+  if (Array.isArray(eligibleArg)) message.eligible = onlyStrings(eligibleArg);
+  return { ok: true, message };
+}
+
+function onlyStrings(values: unknown[]): string[] {
+  return values.filter((value): value is string => typeof value === 'string');
+}

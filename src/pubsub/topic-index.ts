@@ -1,0 +1,46 @@
+import type { ServerSession } from '../session/server-session.js';
+
+/** Who is subscribed to what on this instance. It keeps both directions in step. */
+export class TopicIndex {
+  private readonly subscribersByTopic = new Map<string, Set<ServerSession>>();
+
+  /** Adds a subscription; false when the session already had it (subscribing twice is a no-op). */
+  subscribe(session: ServerSession, topic: string): boolean {
+    if (session.topics.has(topic)) return false;
+    let subscribers = this.subscribersByTopic.get(topic);
+    if (!subscribers) {
+      subscribers = new Set();
+      this.subscribersByTopic.set(topic, subscribers);
+    }
+    subscribers.add(session);
+    session.topics.add(topic);
+    return true;
+  }
+
+  /** Removes a subscription; false when the session did not have it. */
+  unsubscribe(session: ServerSession, topic: string): boolean {
+    if (!session.topics.delete(topic)) return false;
+    const subscribers = this.subscribersByTopic.get(topic);
+    if (subscribers) {
+      subscribers.delete(session);
+      if (subscribers.size === 0) this.subscribersByTopic.delete(topic);
+    }
+    return true;
+  }
+
+  /** Removes every subscription of a session and returns the topics it had. */
+  unsubscribeAll(session: ServerSession): string[] {
+    const topics = [...session.topics];
+    for (const topic of topics) this.unsubscribe(session, topic);
+    return topics;
+  }
+
+  subscribers(topic: string): ReadonlySet<ServerSession> | undefined {
+    return this.subscribersByTopic.get(topic);
+  }
+
+  /** Topics with at least one subscriber here. */
+  topics(): string[] {
+    return [...this.subscribersByTopic.keys()];
+  }
+}

@@ -1,0 +1,81 @@
+import { UriPatternTable } from '../protocol/uri-pattern.js';
+import type { WampPublishDecision } from './publish-decision.js';
+import type { WampCallInvocation, WampPublishInvocation, WampSubscribeInvocation } from './invocation.js';
+
+export type CallHandler = (call: WampCallInvocation) => Promise<unknown>;
+/** Resolves truthy to allow the subscription. */
+export type SubscribeHandler = (subscription: WampSubscribeInvocation) => Promise<unknown>;
+export type PublishHandler = (publication: WampPublishInvocation) => Promise<WampPublishDecision>;
+
+/** A topic rule: a handler that decides, or a static allow/deny (`topics` option). */
+export type TopicRule<H> =
+  | { readonly source: string; readonly handler: H }
+  | { readonly source: string; readonly allow: boolean };
+
+/** Thrown at bootstrap when two handlers claim the same procedure or topic pattern. */
+export class WampRegistrationError extends Error {
+  override readonly name = 'WampRegistrationError';
+}
+
+/**
+ * What the server answers: procedures by exact URI, and subscribe and publish rules by topic
+ * pattern. Filled once at bootstrap; a duplicate is an error naming both claimants.
+ */
+export class HandlerRegistry {
+  private readonly procedures = new Map<string, { readonly source: string; readonly handler: CallHandler }>();
+  private readonly subscribeRules = new UriPatternTable<TopicRule<SubscribeHandler>>();
+  private readonly publishRules = new UriPatternTable<TopicRule<PublishHandler>>();
+
+  addProcedure(uri: string, handler: CallHandler, source: string): void {
+    const existing = this.procedures.get(uri);
+    if (existing) {
+      throw new WampRegistrationError(
+        `WAMP procedure "${uri}" is registered twice: by ${existing.source} and by ${source}. Give one of them another URI.`,
+      );
+    }
+    this.procedures.set(uri, { source, handler });
+  }
+
+  addSubscribeRule(pattern: string, rule: TopicRule<SubscribeHandler>): void {
+    this.addTopicRule(this.subscribeRules, 'subscribe', pattern, rule);
+  }
+
+  addPublishRule(pattern: string, rule: TopicRule<PublishHandler>): void {
+    this.addTopicRule(this.publishRules, 'publish', pattern, rule);
+  }
+
+  procedure(uri: string): CallHandler | undefined {
+    return this.procedures.get(uri)?.handler;
+  }
+
+  subscribeRule(topic: string): TopicRule<SubscribeHandler> | undefined {
+    return this.subscribeRules.match(topic)?.value;
+  }
+
+  publishRule(topic: string): TopicRule<PublishHandler> | undefined {
+    return this.publishRules.match(topic)?.value;
+  }
+
+  procedureUris(): string[] {
+    return [...this.procedures.keys()];
+  }
+
+  topicPatterns(action: 'subscribe' | 'publish'): string[] {
+    const table = action === 'subscribe' ? this.subscribeRules : this.publishRules;
+    return table.entries().map((entry) => entry.pattern);
+  }
+
+  private addTopicRule<H>(
+    table: UriPatternTable<TopicRule<H>>,
+    action: string,
+    pattern: string,
+    rule: TopicRule<H>,
+  ): void {
+    const existing = table.add(pattern, rule);
+    if (existing) {
+      throw new WampRegistrationError(
+        `WAMP topic "${pattern}" has two ${action} rules: ${existing.value.source} and ${rule.source}. Keep one.`,
+      );
+    }
+  }
+}

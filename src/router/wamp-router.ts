@@ -1,0 +1,299 @@
+import { CloseCode, decodeClientMessage } from '../protocol/decode.js';
+import { encodeCallError, encodeCallResult, encodeWelcome } from '../protocol/encode.js';
+import { WampErrorDescription, WampErrorUri } from '../protocol/error-uris.js';
+import { MessageType } from '../protocol/message-type.js';
+import type { CallMessage, PublishMessage } from '../protocol/messages.js';
+import { newSessionId } from '../protocol/session-id.js';
+import { publishFilter } from '../pubsub/delivery-filter.js';
+import type { EventDispatcher } from '../pubsub/event-dispatcher.js';
+import type { TopicIndex } from '../pubsub/topic-index.js';
+import { isPromiseLike } from '../session/serial-queue.js';
+import { ServerSession } from '../session/server-session.js';
+import type { SessionRegistry } from '../session/session-registry.js';
+import type { SessionSocket } from '../session/session-socket.js';
+import type { WampHandshake } from '../session/wamp-session.js';
+import { type CallErrorReply, errorMessage, toCallError } from './call-error.js';
+import type { HandlerRegistry } from './handler-registry.js';
+import type { WampCallInvocation, WampPublishInvocation } from './invocation.js';
+import { WampDelivery, type WampPublishDecision } from './publish-decision.js';
+import type { WampHooks } from './wamp-hooks.js';
+import type { WampLogger } from './wamp-logger.js';
+
+export interface RouterOptions {
+  readonly serverIdent: string;
+  /** What a PUBLISH without excludeMe or an exclude list does with the publisher. */
+  readonly excludeMeByDefault: boolean;
+  /** Send an unexpected error's message to the client as CALLERROR details. */
+  readonly exposeInternalErrors: boolean;
+}
+
+export interface RouterDependencies {
+  readonly handlers: HandlerRegistry;
+  readonly sessions: SessionRegistry;
+  readonly topics: TopicIndex;
+  readonly dispatcher: EventDispatcher;
+  readonly hooks: WampHooks;
+  readonly logger: WampLogger;
+  readonly options: RouterOptions;
+}
+
+/**
+ * The WAMP v1 session state machine: it opens sessions, routes every client message to its
+ * handler, answers every CALL exactly once, and forgets a session completely when it closes.
+ * Nothing thrown by a handler or hook escapes it.
+ */
+export class WampRouter {
+  constructor(private readonly deps: RouterDependencies) {}
+
+  /** A WebSocket completed its handshake: WELCOME first, then the open hooks. */
+  open(socket: SessionSocket, handshake: WampHandshake): ServerSession {
+    const session = new ServerSession(newSessionId(), handshake, socket, (error) =>
+      this.deps.logger.error(`pub/sub handling failed for session ${session.id}: ${errorMessage(error)}`),
+    );
+    this.deps.sessions.add(session);
+    session.send(encodeWelcome(session.id, this.deps.options.serverIdent));
+    this.deps.hooks.emit('onWampSessionOpen', session);
+    return session;
+  }
+
+  /** One frame from the client. */
+  receive(session: ServerSession, data: Buffer | string, isBinary: boolean): void {
+    if (!session.isOpen) return;
+    if (isBinary) {
+      this.refuse(session, 'binary frames are not WAMP v1', CloseCode.unsupportedData);
+      return;
+    }
+    const decoded = decodeClientMessage(typeof data === 'string' ? data : data.toString('utf8'));
+    if (!decoded.ok) {
+      const { violation } = decoded;
+      if (violation.callId === undefined) {
+        this.refuse(session, violation.reason, violation.closeCode);
+      } else if (!session.pendingCalls.has(violation.callId)) {
+        session.send(encodeCallError(violation.callId, WampErrorUri.invalidMessage, violation.reason));
+      }
+      return;
+    }
+    const message = decoded.message;
+    switch (message.type) {
+      case MessageType.Prefix:
+        session.prefixes.set(message.prefix, message.uri);
+        return;
+      case MessageType.Call:
+        this.call(session, message);
+        return;
+      case MessageType.Subscribe: {
+        const topic = session.prefixes.resolve(message.topic);
+        session.pubSubQueue.push(() => this.subscribe(session, topic));
+        return;
+      }
+      case MessageType.Unsubscribe: {
+        const topic = session.prefixes.resolve(message.topic);
+        session.pubSubQueue.push(() => this.unsubscribe(session, topic));
+        return;
+      }
+      case MessageType.Publish:
+        this.receivePublish(session, message);
+        return;
+    }
+  }
+
+  /** The connection ended: drop every trace of the session, then tell the hooks. */
+  closed(session: ServerSession, code: number, reason: string): void {
+    if (!session.isOpen) return;
+    session.markClosed();
+    this.deps.sessions.remove(session);
+    for (const topic of this.deps.topics.unsubscribeAll(session)) {
+      this.deps.hooks.emit('onWampUnsubscribed', session, topic);
+    }
+    this.deps.hooks.emit('onWampSessionClose', session, { code, reason });
+  }
+
+  /** Subscribes a session without asking any rule (the broker's server-side subscribe). */
+  forceSubscribe(session: ServerSession, topic: string): boolean {
+    if (!session.isOpen || !this.deps.topics.subscribe(session, topic)) return false;
+    this.deps.hooks.emit('onWampSubscribed', session, topic);
+    return true;
+  }
+
+  /** Unsubscribes a session (UNSUBSCRIBE, or the broker); a topic it is not in is a no-op. */
+  unsubscribe(session: ServerSession, topic: string): boolean {
+    if (!this.deps.topics.unsubscribe(session, topic)) return false;
+    this.deps.hooks.emit('onWampUnsubscribed', session, topic);
+    return true;
+  }
+
+  /** Answers a pending call with a result; false when it is not pending (answered, or session gone). */
+  sendCallResult(session: ServerSession, callId: string, result: unknown): boolean {
+    if (!session.pendingCalls.has(callId)) return false;
+    let frame: string;
+    try {
+      frame = encodeCallResult(callId, result);
+    } catch (error) {
+      return this.sendCallError(session, callId, this.unserializable(error));
+    }
+    session.settleCall(callId);
+    session.send(frame);
+    return true;
+  }
+
+  /** Answers a pending call with an error; false when it is not pending. */
+  sendCallError(session: ServerSession, callId: string, error: Omit<CallErrorReply, 'unexpected'>): boolean {
+    if (!session.settleCall(callId)) return false;
+    session.send(this.encodeError(callId, error));
+    if (error.kill) session.close(CloseCode.killed, 'killed by the application');
+    return true;
+  }
+
+  private call(session: ServerSession, message: CallMessage): void {
+    const { callId } = message;
+    if (session.pendingCalls.has(callId)) {
+      session.send(encodeCallError(callId, WampErrorUri.invalidMessage, 'call id already in use'));
+      return;
+    }
+    const call: WampCallInvocation = {
+      kind: 'call',
+      session,
+      uri: session.prefixes.resolve(message.uri),
+      callId,
+      args: message.args,
+    };
+    session.pendingCalls.add(callId);
+    const handler = this.deps.handlers.procedure(call.uri);
+    if (!handler) {
+      this.finishWithError(call, {
+        uri: WampErrorUri.notFound,
+        desc: WampErrorDescription.notFound,
+        kill: false,
+        unexpected: false,
+      });
+      return;
+    }
+    handler(call).then(
+      (result) => this.finishWithResult(call, result),
+      (error) => this.finishWithError(call, toCallError(error, this.deps.options.exposeInternalErrors), error),
+    );
+  }
+
+  private finishWithResult(call: WampCallInvocation, result: unknown): void {
+    const session = call.session as ServerSession;
+    let frame: string;
+    try {
+      frame = encodeCallResult(call.callId, result);
+    } catch (error) {
+      this.finishWithError(call, this.unserializable(error), error);
+      return;
+    }
+    if (!session.settleCall(call.callId)) return;
+    session.send(frame);
+    this.deps.hooks.emit('onWampCallResult', call, result);
+  }
+
+  private finishWithError(call: WampCallInvocation, reply: CallErrorReply, cause?: unknown): void {
+    if (reply.unexpected) {
+      this.deps.logger.error(`${call.uri} failed: ${errorMessage(cause)}`, (cause as Error)?.stack);
+    }
+    const session = call.session as ServerSession;
+    if (!this.sendCallError(session, call.callId, reply)) return;
+    this.deps.hooks.emit('onWampCallError', call, { uri: reply.uri, desc: reply.desc, details: reply.details });
+  }
+
+  private encodeError(callId: string, error: Omit<CallErrorReply, 'unexpected'>): string {
+    try {
+      return encodeCallError(callId, error.uri, error.desc, error.details);
+    } catch {
+      // Details JSON cannot carry (a cycle, a BigInt) are dropped rather than the answer.
+      return encodeCallError(callId, error.uri, error.desc);
+    }
+  }
+
+  private unserializable(error: unknown): CallErrorReply {
+    return {
+      uri: WampErrorUri.internal,
+      desc: WampErrorDescription.internal,
+      details: this.deps.options.exposeInternalErrors ? `result is not JSON: ${errorMessage(error)}` : undefined,
+      kill: false,
+      unexpected: true,
+    };
+  }
+
+  private subscribe(session: ServerSession, topic: string): void | Promise<void> {
+    if (!session.isOpen || session.topics.has(topic)) return;
+    const rule = this.deps.handlers.subscribeRule(topic);
+    if (!rule) {
+      this.deps.logger.debug(`SUBSCRIBE to ${topic} ignored: no subscribe rule matches`);
+      return;
+    }
+    if ('allow' in rule) {
+      if (rule.allow) this.forceSubscribe(session, topic);
+      return;
+    }
+    return rule.handler({ kind: 'subscribe', session, uri: topic }).then(
+      (allowed) => {
+        if (allowed) this.forceSubscribe(session, topic);
+      },
+      (error) => this.logDenied('SUBSCRIBE', topic, error),
+    );
+  }
+
+  private receivePublish(session: ServerSession, message: PublishMessage): void {
+    const filter = publishFilter(message, session.id, this.deps.options.excludeMeByDefault);
+    const publication: WampPublishInvocation = {
+      kind: 'publish',
+      session,
+      uri: session.prefixes.resolve(message.topic),
+      event: message.event,
+      exclude: filter.exclude,
+      eligible: filter.eligible,
+    };
+    session.pubSubQueue.push(() => this.publish(publication));
+  }
+
+  private publish(publication: WampPublishInvocation): void | Promise<void> {
+    const rule = this.deps.handlers.publishRule(publication.uri);
+    if (!rule) {
+      this.deps.logger.debug(`PUBLISH to ${publication.uri} ignored: no publish rule matches`);
+      return;
+    }
+    if ('allow' in rule) {
+      if (rule.allow) this.deliver(publication, true);
+      return;
+    }
+    const decision = rule.handler(publication);
+    return isPromiseLike(decision)
+      ? decision.then(
+          (value) => this.deliver(publication, value),
+          (error) => this.logDenied('PUBLISH', publication.uri, error),
+        )
+      : this.deliver(publication, decision);
+  }
+
+  private deliver(publication: WampPublishInvocation, decision: WampPublishDecision): void {
+    if (!decision) return;
+    const rewrite = decision instanceof WampDelivery ? decision : undefined;
+    const delivered = {
+      topic: publication.uri,
+      event: rewrite ? rewrite.event : publication.event,
+      exclude: [...(rewrite?.recipients.exclude ?? publication.exclude)],
+      eligible: rewrite?.recipients.eligible ? [...rewrite.recipients.eligible] : publication.eligible,
+    };
+    try {
+      this.deps.dispatcher.dispatch(delivered.topic, delivered.event, delivered);
+    } catch (error) {
+      this.deps.logger.warn(`PUBLISH to ${delivered.topic} dropped: ${errorMessage(error)}`);
+      return;
+    }
+    this.deps.hooks.emit('onWampPublished', publication.session, delivered);
+  }
+
+  /** A guard's refusal is routine (debug); a handler that crashed is an error. */
+  private logDenied(action: string, topic: string, error: unknown): void {
+    const message = `${action} to ${topic} denied: ${errorMessage(error)}`;
+    if (toCallError(error, false).unexpected) this.deps.logger.error(message, (error as Error)?.stack);
+    else this.deps.logger.debug(message);
+  }
+
+  private refuse(session: ServerSession, reason: string, code: number): void {
+    this.deps.logger.debug(`closing session ${session.id} (${code}): ${reason}`);
+    session.close(code, reason);
+  }
+}

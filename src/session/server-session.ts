@@ -1,0 +1,62 @@
+import { PrefixMap } from '../protocol/curie.js';
+import { SerialQueue } from './serial-queue.js';
+import type { SessionSocket } from './session-socket.js';
+import type { WampHandshake, WampSession } from './wamp-session.js';
+
+/**
+ * The server's side of a session: what `WampSession` shows, plus the protocol state that
+ * dies with the connection (prefixes, subscriptions, calls awaiting an answer, the queue
+ * that keeps pub/sub messages in order).
+ */
+export class ServerSession implements WampSession {
+  readonly data: Record<string, unknown> = {};
+  readonly prefixes = new PrefixMap();
+  /** Kept by `TopicIndex`, which owns both sides of a subscription. */
+  readonly topics = new Set<string>();
+  /** Call ids received and not answered yet. */
+  readonly pendingCalls = new Set<string>();
+  /** SUBSCRIBE, UNSUBSCRIBE and PUBLISH run through it one at a time, in arrival order. */
+  readonly pubSubQueue: SerialQueue;
+  private open = true;
+
+  constructor(
+    readonly id: string,
+    readonly handshake: WampHandshake,
+    private readonly socket: SessionSocket,
+    onQueueError: (error: unknown) => void,
+  ) {
+    this.pubSubQueue = new SerialQueue(onQueueError);
+  }
+
+  get subscriptions(): ReadonlySet<string> {
+    return this.topics;
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  send(frame: string | Buffer): void {
+    if (this.open) this.socket.send(frame);
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.open) this.socket.close(code, reason);
+  }
+
+  /** Marks a call answered; false when it was not pending (already answered, or session gone). */
+  settleCall(callId: string): boolean {
+    return this.pendingCalls.delete(callId);
+  }
+
+  /** The transport saw the connection end: forget everything that belongs to it. */
+  markClosed(): void {
+    this.open = false;
+    this.pendingCalls.clear();
+    this.prefixes.clear();
+  }
+}

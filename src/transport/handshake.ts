@@ -1,0 +1,54 @@
+import type { IncomingMessage } from 'node:http';
+import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
+
+/**
+ * Which browser origins may open a session: exact origins (`https://app.example`) and
+ * regular expressions, or a function deciding per request (it may be async).
+ */
+export type WampOriginRule =
+  | ReadonlyArray<string | RegExp>
+  | ((origin: string | undefined, request: IncomingMessage) => boolean | Promise<boolean>);
+
+/** The token the client offered that names `wamp` (compared case-insensitively, as clj-wamp does). */
+export function offeredWampProtocol(protocols: Iterable<string>): string | undefined {
+  for (const protocol of protocols) {
+    if (protocol.trim().toLowerCase() === WAMP_SUBPROTOCOL) return protocol;
+  }
+  return undefined;
+}
+
+/** Splits a `Sec-WebSocket-Protocol` header into its tokens. */
+export function parseProtocolHeader(header: string | string[] | undefined): string[] {
+  if (header === undefined) return [];
+  const joined = Array.isArray(header) ? header.join(',') : header;
+  return joined.split(',').map((token) => token.trim()).filter(Boolean);
+}
+
+/**
+ * Whether the request's Origin may connect. No rule allows every origin. A request without
+ * an Origin header (a non-browser client) is allowed unless `allowMissingOrigin` is false;
+ * a function rule decides that case itself.
+ */
+export function isOriginAllowed(
+  request: IncomingMessage,
+  rule: WampOriginRule | undefined,
+  allowMissingOrigin: boolean,
+): boolean | Promise<boolean> {
+  const origin = request.headers.origin;
+  if (typeof rule === 'function') return rule(origin, request);
+  if (origin === undefined) return allowMissingOrigin;
+  if (!rule) return true;
+  return rule.some((allowed) => (typeof allowed === 'string' ? allowed === origin : matches(allowed, origin)));
+}
+
+function matches(pattern: RegExp, value: string): boolean {
+  pattern.lastIndex = 0; // a /g or /y pattern keeps state between calls
+  return pattern.test(value);
+}
+
+/** The request path without its query string. */
+export function requestPath(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { errorMessage } from '../router/call-error.js';
+import type { WampLogger } from '../router/wamp-logger.js';
+import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
+
+export interface WampTransportOptions {
+  readonly path: string;
+  readonly maxPayload: number;
+  readonly allowedOrigins?: WampOriginRule;
+  readonly allowMissingOrigin: boolean;
+}
+
+/** Called for every WebSocket that completed a WAMP handshake. */
+export type WampConnectionListener = (socket: WebSocket, request: IncomingMessage) => void;
+
+type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
+
+/**
+ * The WebSocket side of the server, on `ws`. It accepts an upgrade only on its path, only when
+ * the client offers the `wamp` subprotocol (else HTTP 400) and only from an allowed origin
+ * (else HTTP 403), and answers with `Sec-WebSocket-Protocol: wamp`. It runs on the app's HTTP
+ * server or on a port of its own, and closes every session on shutdown.
+ */
+export class WampWebSocketServer {
+  readonly server: WebSocketServer;
+  private readonly detachers: Array<() => void> = [];
+  private ownHttpServer?: Server;
+  private closing = false;
+
+  constructor(
+    private readonly options: WampTransportOptions,
+    onConnection: WampConnectionListener,
+    private readonly logger: WampLogger,
+  ) {
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayload,
+      perMessageDeflate: false,
+      verifyClient: ({ req }: { req: IncomingMessage }, done: VerifyCallback) => this.verify(req, done),
+      handleProtocols: (protocols: Set<string>) => offeredWampProtocol(protocols) ?? false,
+    });
+    this.server.on('connection', onConnection);
+    this.server.on('error', (error) => this.logger.error(`WebSocket server error: ${errorMessage(error)}`));
+  }
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  /** Serves the path on an HTTP server that also serves other things (the app's). */
+  attach(httpServer: Server): void {
+    const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      if (requestPath(request) === this.options.path) {
+        this.handleUpgrade(request, socket, head);
+      } else if (httpServer.listenerCount('upgrade') === 1) {
+        // Nobody else serves WebSockets here: answer rather than leave the client hanging.
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    };
+    httpServer.on('upgrade', onUpgrade);
+    this.detachers.push(() => httpServer.off('upgrade', onUpgrade));
+  }
+
+  /** Serves the path on a port of its own; other HTTP requests get 426 Upgrade Required. */
+  async listen(port: number, host?: string): Promise<AddressInfo> {
+    const httpServer = createServer((_request, response) => {
+      response.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' }).end('WAMP v1 over WebSocket only');
+    });
+    this.attach(httpServer);
+    this.ownHttpServer = httpServer;
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+    return httpServer.address() as AddressInfo;
+  }
+
+  /** The own port's address, when `listen` was used. */
+  address(): AddressInfo | undefined {
+    return (this.ownHttpServer?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.server.handleUpgrade(request, socket, head, (ws) => this.server.emit('connection', ws, request));
+  }
+
+  /**
+   * Stops accepting, closes every session with `code` (1001 Going Away) and waits up to
+   * `graceMs` for the closing handshakes before cutting the rest off.
+   */
+  async close(code: number, reason: string, graceMs: number): Promise<void> {
+    this.closing = true;
+    for (const detach of this.detachers.splice(0)) detach();
+    const sockets = [...this.server.clients];
+    const allClosed = Promise.all(sockets.map(whenClosed));
+    for (const ws of sockets) ws.close(code, reason);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allClosed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    for (const ws of sockets) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    await allClosed;
+    await new Promise((resolve) => this.server.close(resolve));
+    const httpServer = this.ownHttpServer;
+    if (httpServer) await new Promise((resolve) => httpServer.close(resolve));
+  }
+
+  private verify(request: IncomingMessage, done: VerifyCallback): void {
+    if (this.closing) return done(false, 503, 'server shutting down');
+    if (!offeredWampProtocol(parseProtocolHeader(request.headers['sec-websocket-protocol']))) {
+      return done(false, 400, 'this server only speaks WAMP: offer the "wamp" subprotocol');
+    }
+    const refuseOrigin = (): void => done(false, 403, 'origin not allowed');
+    let allowed: boolean | Promise<boolean>;
+    try {
+      allowed = isOriginAllowed(request, this.options.allowedOrigins, this.options.allowMissingOrigin);
+    } catch (error) {
+      this.logger.error(`allowedOrigins threw: ${errorMessage(error)}`);
+      return refuseOrigin();
+    }
+    if (typeof allowed === 'boolean') return allowed ? done(true) : refuseOrigin();
+    allowed.then(
+      (ok) => (ok ? done(true) : refuseOrigin()),
+      (error) => {
+        this.logger.error(`allowedOrigins rejected: ${errorMessage(error)}`);
+        refuseOrigin();
+      },
+    );
+  }
+}
+
+function whenClosed(ws: WebSocket): Promise<void> {
+  return ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise((resolve) => ws.once('close', () => resolve()));
+}
