@@ -10,7 +10,7 @@ export type { WampOriginRule } from './transport/handshake.js';
 
 // Handlers
 export { WampRpc, WampSubscribe, WampPublish } from './nest/decorators/wamp-handler.decorators.js';
-export { WampSession, WampArgs, WampArg, WampEvent, WampTopic } from './nest/decorators/wamp-param.decorators.js';
+export { WampSession, WampArgs, WampArg, WampEvent, WampTopic, WampCallId } from './nest/decorators/wamp-param.decorators.js';
 export { WampException, type WampExceptionOptions } from './router/wamp-exception.js';
 export { WampDelivery, type WampPublishDecision } from './router/publish-decision.js';
 export { WampRegistrationError } from './router/handler-registry.js';

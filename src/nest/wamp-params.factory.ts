@@ -17,6 +17,8 @@ export class WampParamsFactory implements ParamsFactory {
         return invocation.uri;
       case WampParamtype.Payload:
         return payload(invocation, data);
+      case WampParamtype.CallId:
+        return invocation.kind === 'call' ? invocation.callId : undefined;
       default:
         return undefined;
     }

@@ -15,4 +15,5 @@ export const WampParamtype = {
   Payload: 3,
   Session: 20,
   Topic: 21,
+  CallId: 22,
 } as const;

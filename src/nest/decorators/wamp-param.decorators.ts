@@ -37,3 +37,6 @@ export const WampEvent = (...pipes: Pipe[]): ParameterDecorator => wampParam(Wam
 
 /** The resolved URI: the topic of a subscription or publication, the procedure of a call. */
 export const WampTopic = (): ParameterDecorator => wampParam(WampParamtype.Topic);
+
+/** The call id of a call: what `WampBroker.sendCallResult` answers to. */
+export const WampCallId = (): ParameterDecorator => wampParam(WampParamtype.CallId);
