@@ -1,5 +1,6 @@
 // The public API of nest-wamp. Everything users import comes from here (or from
 // 'nest-wamp/testing' and 'nest-wamp/platform-ws').
+import 'reflect-metadata';
 
 // Module and options
 export { WampModule } from './nest/wamp.module.js';

@@ -62,9 +62,10 @@ export class WampEngine {
 
   /** Starts serving: on the app's HTTP server, or on the own port when `port` is set. */
   async start(appHttpServer: Server | undefined): Promise<void> {
+    const served = `${this.handlers.procedureUris().length} procedures, ${this.handlers.topicPatterns('subscribe').length} subscribe and ${this.handlers.topicPatterns('publish').length} publish rules`;
     if (this.options.port !== undefined) {
       const address = await this.transport.listen(this.options.port, this.options.host);
-      this.logger.debug(`WAMP listening on ${address.address}:${address.port}${this.options.path}`);
+      this.logger.log(`WAMP v1 on port ${address.port}, path ${this.options.path} (${served})`);
       return;
     }
     if (!appHttpServer) {
@@ -73,6 +74,7 @@ export class WampEngine {
       );
     }
     if (!this.upgradeDelegate?.serveWamp(this.transport)) this.transport.attach(appHttpServer);
+    this.logger.log(`WAMP v1 on the application's port, path ${this.options.path} (${served})`);
   }
 
   /** Closes every session with 1001 and stops accepting connections. */

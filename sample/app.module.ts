@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { WampModule } from '../src/index.js';
+import { ChatService } from './chat/chat.service.js';
+import { ClockService } from './clock/clock.service.js';
+import { CalculatorService } from './rpc/calculator.service.js';
+import { SampleRpcService } from './rpc/sample-rpc.service.js';
+import type { SampleConfig } from './sample-config.js';
+import { EVENT, TIME_TOPIC } from './uris.js';
+
+/** The sample application: every feature of nest-wamp in one module. */
+@Module({})
+export class AppModule {
+  static forConfig(config: SampleConfig) {
+    return {
+      module: AppModule,
+      imports: [
+        WampModule.forRoot({
+          path: '/ws',
+          allowedOrigins: config.allowedOrigins,
+          topics: {
+            [`${EVENT}feed/*`]: true,
+            [`${EVENT}sub-only`]: { subscribe: true, publish: false },
+            [`${EVENT}pub-only`]: { subscribe: false, publish: true },
+            [TIME_TOPIC]: { subscribe: true, publish: false },
+          },
+        }),
+      ],
+      providers: [SampleRpcService, CalculatorService, ChatService, ClockService],
+    };
+  }
+}

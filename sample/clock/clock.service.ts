@@ -1,0 +1,21 @@
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { WampBroker } from '../../src/index.js';
+import { TIME_TOPIC } from '../uris.js';
+
+export const CLOCK_INTERVAL_MS = 1000;
+
+/** Publishes `{ now: <epoch ms> }` on the time topic every second, through the injected broker. */
+@Injectable()
+export class ClockService implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly broker: WampBroker) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.broker.publish(TIME_TOPIC, { now: Date.now() }), CLOCK_INTERVAL_MS);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+}

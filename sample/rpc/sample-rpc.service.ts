@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { WampException, WampRpc } from '../../src/index.js';
+import { RPC, SAMPLE_ERROR } from '../uris.js';
+
+const MAX_SLOW_MS = 10_000;
+
+/** The sample's plain procedures. */
+@Injectable()
+export class SampleRpcService {
+  @WampRpc(`${RPC}add`)
+  add(a: unknown, b: unknown): number {
+    if (typeof a !== 'number' || typeof b !== 'number') {
+      throw new WampException(`${SAMPLE_ERROR}invalid-argument`, 'add takes two numbers');
+    }
+    return a + b;
+  }
+
+  @WampRpc(`${RPC}echo`)
+  echo(value: unknown): unknown {
+    return value;
+  }
+
+  @WampRpc(`${RPC}slow`)
+  slow(ms: unknown): Promise<number> {
+    const delay = Math.min(MAX_SLOW_MS, Math.max(0, Number(ms) || 0));
+    return new Promise((resolve) => setTimeout(() => resolve(delay), delay));
+  }
+
+  @WampRpc(`${RPC}fail`)
+  fail(): never {
+    throw new Error('the sample fails on purpose');
+  }
+}
