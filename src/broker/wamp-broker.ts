@@ -71,7 +71,7 @@ export class WampBroker {
   /** Answers a pending call with an error (clj-wamp's send-call-error!). */
   sendCallError(sessionId: string, callId: string, uri: string, desc: string, details?: unknown): boolean {
     const session = this.engine.sessions.get(sessionId);
-    return session ? this.engine.router.sendCallError(session, callId, { uri, desc, details, kill: false }) : false;
+    return session ? this.engine.router.sendCallError(session, callId, { uri, desc, details }) : false;
   }
 
   /** Where the own WAMP port listens, when the `port` option is set. */

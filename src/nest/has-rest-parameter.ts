@@ -5,7 +5,9 @@
 export function hasRestParameter(fn: Function): boolean {
   const source = Function.prototype.toString.call(fn);
   const open = source.indexOf('(');
-  if (open === -1) return false;
+  const arrow = source.indexOf('=>');
+  // `a => f(...a)`: a single parameter without parentheses, so never a rest parameter.
+  if (open === -1 || (arrow !== -1 && arrow < open)) return false;
   let depth = 0;
   let lastParamStart = open + 1;
   for (let i = open; i < source.length; i++) {
@@ -19,7 +21,7 @@ export function hasRestParameter(fn: Function): boolean {
       depth++;
     } else if (char === ')' || char === ']' || char === '}') {
       depth--;
-      if (depth === 0) return source.slice(lastParamStart, i).trim().startsWith('...');
+      if (depth === 0) return withoutComments(source.slice(lastParamStart, i)).trim().startsWith('...');
     } else if (char === ',' && depth === 1) {
       lastParamStart = i + 1;
     }
@@ -34,4 +36,8 @@ function endOfString(source: string, start: number): number {
     else if (source[i] === quote) return i;
   }
   return source.length;
+}
+
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
 }

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { WampErrorDescription, WampErrorUri } from '../protocol/error-uris.js';
+import type { WampCloseInfo } from '../session/wamp-session.js';
 import { WampException } from './wamp-exception.js';
 
 /** The CALLERROR a failed call gets. */
@@ -7,8 +8,8 @@ export interface CallErrorReply {
   readonly uri: string;
   readonly desc: string;
   readonly details?: unknown;
-  /** Close the session after sending. */
-  readonly kill: boolean;
+  /** Close the session this way after sending. */
+  readonly kill?: WampCloseInfo;
   /** An unexpected failure: logged as an error, its message kept from the client by default. */
   readonly unexpected: boolean;
 }
@@ -34,7 +35,6 @@ export function toCallError(error: unknown, exposeInternalErrors: boolean): Call
     uri: WampErrorUri.internal,
     desc: WampErrorDescription.internal,
     details: exposeInternalErrors ? errorMessage(error) : undefined,
-    kill: false,
     unexpected: true,
   };
 }
@@ -42,7 +42,7 @@ export function toCallError(error: unknown, exposeInternalErrors: boolean): Call
 function fromHttpException(error: HttpException): CallErrorReply {
   const status = error.getStatus();
   if (status === HttpStatus.UNAUTHORIZED || status === HttpStatus.FORBIDDEN) {
-    return { uri: WampErrorUri.unauthorized, desc: WampErrorDescription.unauthorized, kill: false, unexpected: false };
+    return { uri: WampErrorUri.unauthorized, desc: WampErrorDescription.unauthorized, unexpected: false };
   }
   if (status === HttpStatus.BAD_REQUEST) {
     const response = error.getResponse();
@@ -51,11 +51,10 @@ function fromHttpException(error: HttpException): CallErrorReply {
       uri: WampErrorUri.invalidArgument,
       desc: error.message,
       details: messages === error.message ? undefined : messages,
-      kill: false,
       unexpected: false,
     };
   }
-  return { uri: WampErrorUri.generic, desc: error.message, kill: false, unexpected: false };
+  return { uri: WampErrorUri.generic, desc: error.message, unexpected: false };
 }
 
 export function errorMessage(error: unknown): string {

@@ -1,15 +1,24 @@
+import { IntrinsicException } from '@nestjs/common';
+import type { WampCloseInfo } from '../session/wamp-session.js';
+
 /** Options of a `WampException`. */
 export interface WampExceptionOptions {
-  /** Close the session (code 3000) after the CALLERROR is sent. */
-  readonly kill?: boolean;
+  /**
+   * Close the session after the CALLERROR is sent: `true` closes with code 3000 ("killed by
+   * the application"), or give the close code and reason.
+   */
+  readonly kill?: boolean | WampCloseInfo;
 }
 
 /**
  * Throw it from an RPC handler (or a guard, pipe, interceptor or filter around one) to answer
- * the call with `[4, callId, uri, desc, details]`. Details are left out when undefined.
+ * the call with `[4, callId, uri, desc, details]`. Details are left out when undefined. It is an
+ * expected outcome, so Nest does not log it as an error.
  */
-export class WampException extends Error {
-  readonly kill: boolean;
+const KILLED: WampCloseInfo = { code: 3000, reason: 'killed by the application' };
+
+export class WampException extends IntrinsicException {
+  readonly kill: WampCloseInfo | undefined;
 
   constructor(
     readonly uri: string,
@@ -19,6 +28,6 @@ export class WampException extends Error {
   ) {
     super(desc || uri);
     this.name = 'WampException';
-    this.kill = options.kill ?? false;
+    this.kill = options.kill === true ? KILLED : options.kill || undefined;
   }
 }

@@ -140,7 +140,7 @@ export class WampRouter {
   sendCallError(session: ServerSession, callId: string, error: Omit<CallErrorReply, 'unexpected'>): boolean {
     if (!session.settleCall(callId)) return false;
     session.send(this.encodeError(callId, error));
-    if (error.kill) session.close(CloseCode.killed, 'killed by the application');
+    if (error.kill) session.close(error.kill.code, error.kill.reason);
     return true;
   }
 
@@ -163,7 +163,6 @@ export class WampRouter {
       this.finishWithError(call, {
         uri: WampErrorUri.notFound,
         desc: WampErrorDescription.notFound,
-        kill: false,
         unexpected: false,
       });
       return;
@@ -189,9 +188,9 @@ export class WampRouter {
   }
 
   private finishWithError(call: WampCallInvocation, reply: CallErrorReply, cause?: unknown): void {
-    if (reply.unexpected) {
-      this.deps.logger.error(`${call.uri} failed: ${errorMessage(cause)}`, (cause as Error)?.stack);
-    }
+    // Nest's exception handler around decorated handlers already logged an unexpected error with
+    // its stack; this line adds which call it was.
+    if (reply.unexpected) this.deps.logger.debug(`${call.uri} failed for session ${call.session.id}: ${errorMessage(cause)}`);
     const session = call.session as ServerSession;
     if (!this.sendCallError(session, call.callId, reply)) return;
     this.deps.hooks.emit('onWampCallError', call, { uri: reply.uri, desc: reply.desc, details: reply.details });
@@ -207,11 +206,11 @@ export class WampRouter {
   }
 
   private unserializable(error: unknown): CallErrorReply {
+    this.deps.logger.error(`a call result is not JSON: ${errorMessage(error)}`);
     return {
       uri: WampErrorUri.internal,
       desc: WampErrorDescription.internal,
       details: this.deps.options.exposeInternalErrors ? `result is not JSON: ${errorMessage(error)}` : undefined,
-      kill: false,
       unexpected: true,
     };
   }
@@ -285,11 +284,9 @@ export class WampRouter {
     this.deps.hooks.emit('onWampPublished', publication.session, delivered);
   }
 
-  /** A guard's refusal is routine (debug); a handler that crashed is an error. */
+  /** A guard's refusal is routine; a crashed handler was already logged by Nest's exception handler. */
   private logDenied(action: string, topic: string, error: unknown): void {
-    const message = `${action} to ${topic} denied: ${errorMessage(error)}`;
-    if (toCallError(error, false).unexpected) this.deps.logger.error(message, (error as Error)?.stack);
-    else this.deps.logger.debug(message);
+    this.deps.logger.debug(`${action} to ${topic} denied: ${errorMessage(error)}`);
   }
 
   private refuse(session: ServerSession, reason: string, code: number): void {

@@ -1,11 +1,14 @@
 /**
  * Runs tasks one after another, in the order they were pushed. A task pushed while the queue
  * is idle runs at once, and a synchronous task leaves the queue idle again, so the common case
- * (static topic rules) allocates no promise. A failing task is reported and the queue goes on.
+ * (static topic rules) allocates no promise. A task pushed by a running task waits its turn. A
+ * failing task is reported and the queue goes on.
  */
 export class SerialQueue {
   private tail: Promise<void> = Promise.resolve();
   private length = 0;
+  private running = false;
+  private pushedWhileRunning?: Array<() => unknown>;
 
   constructor(private readonly onError: (error: unknown) => void) {}
 
@@ -15,22 +18,34 @@ export class SerialQueue {
   }
 
   push(task: () => unknown): void {
-    if (this.length > 0) {
-      this.length++;
+    this.length++;
+    if (this.running) {
+      (this.pushedWhileRunning ??= []).push(task);
+      return;
+    }
+    if (this.length > 1) {
       this.tail = this.tail.then(task).then(this.release, this.fail);
       return;
     }
+    // Idle: run now. Tasks the running task pushes are held back until it has finished.
+    this.running = true;
     let result: unknown;
     try {
       result = task();
     } catch (error) {
       this.onError(error);
-      return;
     }
-    if (isPromiseLike(result)) {
-      this.length = 1;
+    this.running = false;
+    const later = this.pushedWhileRunning;
+    this.pushedWhileRunning = undefined;
+    if (!isPromiseLike(result)) {
+      this.length--;
+      if (!later) return;
+      this.tail = Promise.resolve();
+    } else {
       this.tail = Promise.resolve(result).then(this.release, this.fail);
     }
+    for (const next of later ?? []) this.tail = this.tail.then(next).then(this.release, this.fail);
   }
 
   private readonly release = (): void => {

@@ -1,0 +1,67 @@
+import { UriPatternTable } from '../protocol/uri-pattern.js';
+import type { WampActionKind } from '../router/invocation.js';
+
+/**
+ * What an authenticated session may do, with clj-wamp's semantics: `{ all: true }`; per
+ * category `{ rpc: true, subscribe: false, publish: true }`; or per URI
+ * `{ rpc: { [uri]: true }, subscribe: { [uri]: true, [other]: false } }`, where keys may be prefix
+ * patterns (`http://x/feed/*`) or `*`, matched like topic rules (the most specific wins).
+ * Anything not granted is denied.
+ */
+export interface WampPermissions {
+  readonly all?: boolean;
+  readonly rpc?: WampCategoryPermission;
+  readonly subscribe?: WampCategoryPermission;
+  readonly publish?: WampCategoryPermission;
+}
+
+export type WampCategoryPermission = boolean | Readonly<Record<string, boolean>>;
+
+export type WampPermissionCategory = 'rpc' | 'subscribe' | 'publish';
+
+export const CATEGORY_OF: Readonly<Record<WampActionKind, WampPermissionCategory>> = {
+  call: 'rpc',
+  subscribe: 'subscribe',
+  publish: 'publish',
+};
+
+/** A permission map compiled once for fast checks. */
+export class CompiledPermissions {
+  private readonly categories = new Map<WampPermissionCategory, boolean | UriPatternTable<boolean>>();
+
+  constructor(readonly source: WampPermissions) {
+    for (const category of ['rpc', 'subscribe', 'publish'] as const) {
+      const grant = source.all === true ? true : source[category];
+      if (typeof grant === 'boolean' || grant === undefined) {
+        this.categories.set(category, grant === true);
+        continue;
+      }
+      const table = new UriPatternTable<boolean>();
+      for (const [pattern, allowed] of Object.entries(grant)) table.add(pattern, allowed === true);
+      this.categories.set(category, table);
+    }
+  }
+
+  allows(kind: WampActionKind, uri: string): boolean {
+    const grant = this.categories.get(CATEGORY_OF[kind]);
+    return typeof grant === 'boolean' ? grant : grant?.match(uri)?.value === true;
+  }
+}
+
+/** Checks that a value is a permission map; returns what is wrong, or undefined. */
+export function permissionsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not an object';
+  for (const [key, grant] of Object.entries(value)) {
+    if (key === 'all') {
+      if (typeof grant !== 'boolean') return '"all" is not a boolean';
+      continue;
+    }
+    if (key !== 'rpc' && key !== 'subscribe' && key !== 'publish') return `"${key}" is not all, rpc, subscribe or publish`;
+    if (typeof grant === 'boolean') continue;
+    if (typeof grant !== 'object' || grant === null || Array.isArray(grant)) return `"${key}" is neither a boolean nor a URI map`;
+    for (const [uri, allowed] of Object.entries(grant)) {
+      if (typeof allowed !== 'boolean') return `"${key}"["${uri}"] is not a boolean`;
+    }
+  }
+  return undefined;
+}

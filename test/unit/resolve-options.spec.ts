@@ -1,0 +1,176 @@
+import { DEFAULT_MAX_PAYLOAD, resolveWampOptions, WampOptionsError } from '../../src/config/resolve-options.js';
+import type { WampModuleOptions } from '../../src/config/wamp-module-options.js';
+import { NEST_WAMP_VERSION } from '../../src/version.js';
+
+/** Options as a misconfigured (or plain JavaScript) app could pass them. */
+const loose = (options: Record<string, unknown>): WampModuleOptions => options as WampModuleOptions;
+
+function errorOf(options: WampModuleOptions): WampOptionsError {
+  try {
+    resolveWampOptions(options);
+  } catch (error) {
+    if (error instanceof WampOptionsError) return error;
+    throw error;
+  }
+  throw new Error(`no error for ${String(options)}`);
+}
+
+describe('resolveWampOptions', () => {
+  describe('defaults', () => {
+    const expected = {
+      path: '/ws',
+      port: undefined,
+      host: undefined,
+      allowedOrigins: undefined,
+      allowMissingOrigin: true,
+      serverIdent: `nest-wamp/${NEST_WAMP_VERSION}`,
+      topics: {},
+      maxPayload: 1024 * 1024,
+      excludeMeByDefault: false,
+      exposeInternalErrors: false,
+      shutdownGraceMs: 1000,
+    };
+
+    it('fills in every default for {}', () => {
+      expect(resolveWampOptions({})).toEqual(expected);
+    });
+
+    it('fills in every default when called without options', () => {
+      expect(resolveWampOptions()).toEqual(expected);
+    });
+
+    it('the default max payload is 1 MiB', () => {
+      expect(DEFAULT_MAX_PAYLOAD).toBe(1_048_576);
+    });
+
+    it('the default server ident is nest-wamp/<version>', () => {
+      expect(resolveWampOptions().serverIdent).toBe('nest-wamp/0.1.0'.replace('0.1.0', NEST_WAMP_VERSION));
+      expect(resolveWampOptions().serverIdent).toMatch(/^nest-wamp\/\d+\.\d+\.\d+/);
+    });
+
+    it('treats options explicitly set to undefined as not given', () => {
+      expect(
+        resolveWampOptions({
+          path: undefined,
+          maxPayload: undefined,
+          shutdownGraceMs: undefined,
+          allowMissingOrigin: undefined,
+          excludeMeByDefault: undefined,
+          exposeInternalErrors: undefined,
+          topics: undefined,
+          serverIdent: undefined,
+        }),
+      ).toEqual(expected);
+    });
+  });
+
+  describe('valid values are kept', () => {
+    it('keeps every option given', () => {
+      const allowedOrigins = ['https://app.example', /\.example\.org$/];
+      const topics = { 'http://x/chat': true, 'http://x/ticks': { subscribe: true, publish: false }, 'http://x/feed/*': false, '*': {} };
+      const options: WampModuleOptions = {
+        path: '/wamp/v1',
+        port: 8080,
+        host: '127.0.0.1',
+        allowedOrigins,
+        allowMissingOrigin: false,
+        serverIdent: 'my-server/2',
+        topics,
+        maxPayload: 4096,
+        excludeMeByDefault: true,
+        exposeInternalErrors: true,
+        shutdownGraceMs: 0,
+      };
+      const resolved = resolveWampOptions(options);
+      expect(resolved).toEqual(options);
+      expect(resolved.allowedOrigins).toBe(allowedOrigins);
+      expect(resolved.topics).toBe(topics);
+    });
+
+    it.each<[string, WampModuleOptions]>([
+      ['path "/"', { path: '/' }],
+      ['a nested path', { path: '/a/b/c' }],
+      ['port 0 (pick a free one)', { port: 0 }],
+      ['port 65535', { port: 65535 }],
+      ['maxPayload 1', { maxPayload: 1 }],
+      ['shutdownGraceMs 0', { shutdownGraceMs: 0 }],
+      ['a fractional shutdownGraceMs', { shutdownGraceMs: 2.5 }],
+      ['an empty origin list', { allowedOrigins: [] }],
+      ['an origin function', { allowedOrigins: () => true }],
+      ['an async origin function', { allowedOrigins: async () => false }],
+      ['a catch-all topic rule', { topics: { '*': true } }],
+      ['a topic rule with only subscribe', { topics: { 'http://x/t': { subscribe: false } } }],
+      ['a topic rule with only publish', { topics: { 'http://x/t': { publish: true } } }],
+      ['an empty serverIdent', { serverIdent: '' }],
+    ])('%s', (_name, options) => {
+      expect(() => resolveWampOptions(options)).not.toThrow();
+    });
+  });
+
+  describe('invalid values throw a WampOptionsError naming the option', () => {
+    it.each<[string, string, Record<string, unknown>]>([
+      ['path without a leading "/"', 'path', { path: 'ws' }],
+      ['an empty path', 'path', { path: '' }],
+      ['a path with a query', 'path', { path: '/ws?token=1' }],
+      ['a full URL as path', 'path', { path: 'ws://host/ws' }],
+      ['a non-string path', 'path', { path: 5 }],
+      ['a negative port', 'port', { port: -1 }],
+      ['port 65536', 'port', { port: 65536 }],
+      ['a fractional port', 'port', { port: 80.5 }],
+      ['a NaN port', 'port', { port: Number.NaN }],
+      ['a string port', 'port', { port: '8080' }],
+      ['a null port', 'port', { port: null }],
+      ['maxPayload 0', 'maxPayload', { maxPayload: 0 }],
+      ['a negative maxPayload', 'maxPayload', { maxPayload: -1 }],
+      ['a fractional maxPayload', 'maxPayload', { maxPayload: 1.5 }],
+      ['an infinite maxPayload', 'maxPayload', { maxPayload: Number.POSITIVE_INFINITY }],
+      ['a NaN maxPayload', 'maxPayload', { maxPayload: Number.NaN }],
+      ['a string maxPayload', 'maxPayload', { maxPayload: '1024' }],
+      ['a negative shutdownGraceMs', 'shutdownGraceMs', { shutdownGraceMs: -1 }],
+      ['a NaN shutdownGraceMs', 'shutdownGraceMs', { shutdownGraceMs: Number.NaN }],
+      ['an infinite shutdownGraceMs', 'shutdownGraceMs', { shutdownGraceMs: Number.POSITIVE_INFINITY }],
+      ['a string shutdownGraceMs', 'shutdownGraceMs', { shutdownGraceMs: '1000' }],
+      ['a single origin string', 'allowedOrigins', { allowedOrigins: 'https://app.example' }],
+      ['a single RegExp', 'allowedOrigins', { allowedOrigins: /x/ }],
+      ['a number in the origin list', 'allowedOrigins', { allowedOrigins: ['https://app.example', 5] }],
+      ['null in the origin list', 'allowedOrigins', { allowedOrigins: [null] }],
+      ['an object as origins', 'allowedOrigins', { allowedOrigins: { origin: 'x' } }],
+      ['true as origins', 'allowedOrigins', { allowedOrigins: true }],
+      ['null as origins', 'allowedOrigins', { allowedOrigins: null }],
+      ['an empty topic key', 'topics', { topics: { '': true } }],
+      ['a string topic rule', 'topics["http://x/t"]', { topics: { 'http://x/t': 'yes' } }],
+      ['a numeric topic rule', 'topics["http://x/t"]', { topics: { 'http://x/t': 1 } }],
+      ['a null topic rule', 'topics["http://x/t"]', { topics: { 'http://x/t': null } }],
+      ['a list topic rule', 'topics["http://x/t"]', { topics: { 'http://x/t': [true] } }],
+      ['a non-boolean subscribe', 'topics["http://x/t"]', { topics: { 'http://x/t': { subscribe: 'yes' } } }],
+      ['a non-boolean publish', 'topics["http://x/t"]', { topics: { 'http://x/t': { publish: 1 } } }],
+      ['an unknown key in a topic rule', 'topics["http://x/t"]', { topics: { 'http://x/t': { subscribe: true, call: true } } }],
+      ['a misspelt key in a topic rule', 'topics["http://x/*"]', { topics: { 'http://x/*': { subcribe: true } } }],
+    ])('%s', (_name, option, options) => {
+      const error = errorOf(loose(options));
+      expect(error).toBeInstanceOf(WampOptionsError);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.name).toBe('WampOptionsError');
+      expect(error.message).toContain(`"${option}"`);
+    });
+
+    it('says what it got', () => {
+      expect(errorOf(loose({ port: 70000 })).message).toContain('70000');
+      expect(errorOf(loose({ path: 'ws' })).message).toContain('"ws"');
+      expect(errorOf(loose({ topics: { 'http://x/t': 'yes' } })).message).toContain('"yes"');
+    });
+
+    it('describes values JSON cannot show without throwing itself', () => {
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      expect(errorOf(loose({ allowedOrigins: cyclic })).message).toContain('"allowedOrigins"');
+      expect(errorOf(loose({ maxPayload: 10n })).message).toContain('"maxPayload"');
+      expect(errorOf(loose({ port: Symbol('p') })).message).toContain('"port"');
+    });
+
+    it('checks every topic rule, not just the first', () => {
+      const error = errorOf(loose({ topics: { 'http://x/a': true, 'http://x/b': { publish: true }, 'http://x/c': 'no' } }));
+      expect(error.message).toContain('"topics["http://x/c"]"');
+    });
+  });
+});
