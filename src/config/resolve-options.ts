@@ -25,7 +25,7 @@ export class WampOptionsError extends Error {
 }
 
 export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWampOptions {
-  const path = options.path ?? '/ws';
+  const path = options.path === undefined ? '/ws' : options.path;
   if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?')) {
     fail('path', 'a URL path starting with "/" and without a query', path);
   }
@@ -41,6 +41,14 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
   const origins = options.allowedOrigins;
   if (origins !== undefined && typeof origins !== 'function' && !isOriginList(origins)) {
     fail('allowedOrigins', 'an array of origin strings and RegExps, or a function', origins);
+  }
+  for (const flag of ['allowMissingOrigin', 'excludeMeByDefault', 'exposeInternalErrors'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(flag, 'true or false', options[flag]);
+  }
+  for (const text of ['serverIdent', 'host'] as const) {
+    if (options[text] !== undefined && (typeof options[text] !== 'string' || options[text] === '')) {
+      fail(text, 'a non-empty string', options[text]);
+    }
   }
   const topics = options.topics ?? {};
   for (const [pattern, rule] of Object.entries(topics)) {

@@ -27,6 +27,9 @@ export class WampException extends IntrinsicException {
     options: WampExceptionOptions = {},
   ) {
     super(desc || uri);
+    // Callers without types (plain JavaScript) may leave these out; the frame must stay valid.
+    this.uri = String(uri);
+    this.desc = desc === undefined || desc === null ? '' : String(desc);
     this.name = 'WampException';
     this.kill = options.kill === true ? KILLED : options.kill || undefined;
   }

@@ -193,3 +193,11 @@ describe('errorMessage', () => {
     expect(errorMessage(error)).toBe(message);
   });
 });
+
+describe('WampException from untyped callers', () => {
+  it('keeps the CALLERROR frame valid when desc or uri are missing or not strings', () => {
+    const error = new (WampException as unknown as new (...args: unknown[]) => WampException)(42);
+    expect(error.uri).toBe('42');
+    expect(error.desc).toBe('');
+  });
+});
