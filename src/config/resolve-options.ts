@@ -45,10 +45,11 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
   for (const flag of ['allowMissingOrigin', 'excludeMeByDefault', 'exposeInternalErrors'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(flag, 'true or false', options[flag]);
   }
-  for (const text of ['serverIdent', 'host'] as const) {
-    if (options[text] !== undefined && (typeof options[text] !== 'string' || options[text] === '')) {
-      fail(text, 'a non-empty string', options[text]);
-    }
+  if (options.serverIdent !== undefined && typeof options.serverIdent !== 'string') {
+    fail('serverIdent', 'a string', options.serverIdent);
+  }
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
+    fail('host', 'a non-empty string', options.host);
   }
   const topics = options.topics ?? {};
   for (const [pattern, rule] of Object.entries(topics)) {

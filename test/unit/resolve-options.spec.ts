@@ -118,7 +118,7 @@ describe('resolveWampOptions', () => {
       ['a string for a boolean option', 'excludeMeByDefault', { excludeMeByDefault: 'yes' }],
       ['a number for allowMissingOrigin', 'allowMissingOrigin', { allowMissingOrigin: 1 }],
       ['a string for exposeInternalErrors', 'exposeInternalErrors', { exposeInternalErrors: 'true' }],
-      ['an empty serverIdent', 'serverIdent', { serverIdent: '' }],
+      ['an empty host', 'host', { host: '' }],
       ['a non-string serverIdent', 'serverIdent', { serverIdent: 42 }],
       ['a non-string host', 'host', { host: 127001 }],
       ['a negative port', 'port', { port: -1 }],
