@@ -6,7 +6,7 @@ import 'reflect-metadata';
 export { WampModule } from './nest/wamp.module.js';
 export { WAMP_MODULE_OPTIONS } from './nest/wamp.module-definition.js';
 export type { WampModuleOptions, WampTopicRule } from './config/wamp-module-options.js';
-export { WampOptionsError } from './config/resolve-options.js';
+export { WampOptionsError } from './config/wamp-options-error.js';
 export type { WampOriginRule } from './transport/handshake.js';
 
 // Handlers

@@ -1,6 +1,7 @@
 import { NEST_WAMP_VERSION } from '../version.js';
 import type { WampOriginRule } from '../transport/handshake.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
+import { WampOptionsError } from './wamp-options-error.js';
 
 /** The options with every default filled in and every value checked. */
 export interface ResolvedWampOptions {
@@ -18,11 +19,6 @@ export interface ResolvedWampOptions {
 }
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
-
-/** Thrown at bootstrap for an option that cannot work; the message says what to change. */
-export class WampOptionsError extends Error {
-  override readonly name = 'WampOptionsError';
-}
 
 export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWampOptions {
   const path = options.path === undefined ? '/ws' : options.path;
@@ -89,15 +85,5 @@ function isTopicRule(rule: unknown): rule is WampTopicRule {
 }
 
 function fail(option: string, expected: string, got: unknown): never {
-  throw new WampOptionsError(`WampModule option "${option}" must be ${expected}; got ${describe(got)}.`);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+  throw WampOptionsError.invalid(option, expected, got);
 }

@@ -68,7 +68,7 @@ export class WampRouter {
       const { violation } = decoded;
       if (violation.callId === undefined) {
         this.refuse(session, violation.reason, violation.closeCode);
-      } else if (!session.pendingCalls.has(violation.callId)) {
+      } else {
         session.send(encodeCallError(violation.callId, WampErrorUri.invalidMessage, violation.reason));
       }
       return;
@@ -99,7 +99,7 @@ export class WampRouter {
 
   /** The connection ended: drop every trace of the session, then tell the hooks. */
   closed(session: ServerSession, code: number, reason: string): void {
-    if (!session.isOpen) return;
+    if (session.isClosed) return;
     session.markClosed();
     this.deps.sessions.remove(session);
     for (const topic of this.deps.topics.unsubscribeAll(session)) {

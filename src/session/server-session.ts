@@ -17,7 +17,8 @@ export class ServerSession implements WampSession {
   readonly pendingCalls = new Set<string>();
   /** SUBSCRIBE, UNSUBSCRIBE and PUBLISH run through it one at a time, in arrival order. */
   readonly pubSubQueue: SerialQueue;
-  private open = true;
+  /** open → closing (the server sent its close frame) → closed (the connection is gone). */
+  private state: 'open' | 'closing' | 'closed' = 'open';
 
   constructor(
     readonly id: string,
@@ -32,8 +33,13 @@ export class ServerSession implements WampSession {
     return this.topics;
   }
 
+  /** False from the moment either side starts closing: nothing more is sent or handled. */
   get isOpen(): boolean {
-    return this.open;
+    return this.state === 'open';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
   }
 
   get bufferedAmount(): number {
@@ -41,11 +47,13 @@ export class ServerSession implements WampSession {
   }
 
   send(frame: string | Buffer): void {
-    if (this.open) this.socket.send(frame);
+    if (this.state === 'open') this.socket.send(frame);
   }
 
   close(code = 1000, reason = ''): void {
-    if (this.open) this.socket.close(code, reason);
+    if (this.state !== 'open') return;
+    this.state = 'closing';
+    this.socket.close(code, reason);
   }
 
   /** Marks a call answered; false when it was not pending (already answered, or session gone). */
@@ -55,7 +63,7 @@ export class ServerSession implements WampSession {
 
   /** The transport saw the connection end: forget everything that belongs to it. */
   markClosed(): void {
-    this.open = false;
+    this.state = 'closed';
     this.pendingCalls.clear();
     this.prefixes.clear();
   }

@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_PAYLOAD, resolveWampOptions, WampOptionsError } from '../../src/config/resolve-options.js';
+import { DEFAULT_MAX_PAYLOAD, resolveWampOptions } from '../../src/config/resolve-options.js';
+import { WampOptionsError } from '../../src/config/wamp-options-error.js';
 import type { WampModuleOptions } from '../../src/config/wamp-module-options.js';
 import { NEST_WAMP_VERSION } from '../../src/version.js';
 

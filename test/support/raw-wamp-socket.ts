@@ -1,0 +1,377 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import { WebSocket, type RawData } from 'ws';
+
+/** The default bound for every wait in the end-to-end tests. */
+export const WAIT_MS = 3000;
+
+/** `promise`, or a rejection naming `what` when it has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `condition` every few milliseconds until it holds; rejects after `ms`. */
+export async function eventually(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export interface RawCloseInfo {
+  readonly code: number;
+  readonly reason: string;
+}
+
+export interface RawConnectOptions {
+  /** Subprotocols to offer. Default `['wamp']`. */
+  readonly protocols?: readonly string[];
+  /** The Origin header (none by default). */
+  readonly origin?: string;
+  readonly headers?: OutgoingHttpHeaders;
+  readonly timeoutMs?: number;
+}
+
+type Frame = unknown[];
+
+/**
+ * A bare `ws` connection that speaks WAMP only as far as the test tells it to: it records the
+ * first message (WELCOME), hands out every later message in order, and sends whatever text,
+ * frame or binary data it is given. Malformed input is the point.
+ */
+export class RawWampSocket {
+  /** The first message the server sent, parsed (WELCOME, when the server behaves). */
+  first: unknown;
+  /** Resolves with the close code and reason once the connection is closed. */
+  readonly closed: Promise<RawCloseInfo>;
+  private readonly inbox: unknown[] = [];
+  private readonly waiters = new Set<(message: unknown) => boolean>();
+
+  private constructor(readonly ws: WebSocket) {
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+    );
+    // Errors (a refused handshake, a reset) end in 'close', whose code is what the tests look at.
+    ws.on('error', () => undefined);
+  }
+
+  /** Opens a connection and resolves once the server's first message arrived; rejects if refused. */
+  static async connect(url: string, options: RawConnectOptions = {}): Promise<RawWampSocket> {
+    const result = await attemptHandshake(url, options);
+    if (!result.accepted) throw new Error(`handshake with ${url} refused with HTTP ${result.status}`);
+    return result.socket;
+  }
+
+  /** See `attemptHandshake`. */
+  static attempt(url: string, options: RawConnectOptions): Promise<HandshakeResult> {
+    const ws = new WebSocket(url, [...(options.protocols ?? ['wamp'])], {
+      origin: options.origin,
+      headers: options.headers,
+      handshakeTimeout: options.timeoutMs ?? WAIT_MS,
+      perMessageDeflate: false,
+    });
+    const socket = new RawWampSocket(ws);
+    const outcome = new Promise<HandshakeResult>((resolve, reject) => {
+      let gotFirst = false;
+      ws.once('unexpected-response', (_request, response) => {
+        response.resume();
+        resolve({ accepted: false, status: response.statusCode ?? 0 });
+        ws.terminate();
+      });
+      ws.on('message', (data: RawData, isBinary: boolean) => {
+        const message = parse(data, isBinary);
+        if (gotFirst) {
+          socket.deliver(message);
+          return;
+        }
+        gotFirst = true;
+        socket.first = message;
+        resolve({ accepted: true, protocol: ws.protocol, socket });
+      });
+      socket.closed.then(({ code, reason }) =>
+        reject(new Error(`connection to ${url} closed before the first message (${code} ${reason})`)),
+      );
+    });
+    return within(outcome, `the handshake with ${url} and its first message`, options.timeoutMs ?? WAIT_MS).catch(
+      (error: unknown) => {
+        ws.terminate();
+        throw error;
+      },
+    );
+  }
+
+  get sessionId(): string {
+    return (this.first as Frame)[1] as string;
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends a text frame exactly as given. */
+  sendText(text: string): void {
+    this.ws.send(text, { binary: false });
+  }
+
+  /** Sends a value JSON-encoded in a text frame. */
+  send(frame: unknown): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  /** Sends a binary frame. */
+  sendBinary(data: Buffer): void {
+    this.ws.send(data, { binary: true });
+  }
+
+  /** Sends bytes in a text frame, unchecked (for invalid UTF-8). */
+  sendTextBytes(data: Buffer): void {
+    this.ws.send(data, { binary: false });
+  }
+
+  /** The oldest message not yet taken that satisfies `predicate`, waiting (bounded) for one to arrive. */
+  next(predicate: (message: unknown) => boolean = () => true, what = 'a message', ms = WAIT_MS): Promise<unknown> {
+    const index = this.inbox.findIndex(predicate);
+    if (index !== -1) return Promise.resolve(this.inbox.splice(index, 1)[0]);
+    let waiter: ((message: unknown) => boolean) | undefined;
+    const arrived = new Promise<unknown>((resolve) => {
+      waiter = (message) => {
+        if (!predicate(message)) return false;
+        resolve(message);
+        return true;
+      };
+      this.waiters.add(waiter);
+    });
+    return within(arrived, what, ms).finally(() => this.waiters.delete(waiter!));
+  }
+
+  /** The CALLRESULT or CALLERROR for `callId`. */
+  answerTo(callId: string, ms = WAIT_MS): Promise<unknown> {
+    return this.next(
+      (message) => Array.isArray(message) && (message[0] === 3 || message[0] === 4) && message[1] === callId,
+      `the answer to call ${JSON.stringify(callId)}`,
+      ms,
+    );
+  }
+
+  /** The next EVENT on `topic` (full URI). */
+  eventOn(topic: string, predicate: (event: unknown) => boolean = () => true, ms = WAIT_MS): Promise<unknown> {
+    return this.next(
+      (message) => Array.isArray(message) && message[0] === 8 && message[1] === topic && predicate(message[2]),
+      `an event on ${topic}`,
+      ms,
+    ).then((message) => (message as Frame)[2]);
+  }
+
+  /** Messages received after the first one and not taken yet. */
+  pending(): unknown[] {
+    return [...this.inbox];
+  }
+
+  /** Waits (bounded) for the connection to close and returns its close code. */
+  async closeCode(ms = WAIT_MS): Promise<number> {
+    return (await within(this.closed, 'the connection to close', ms)).code;
+  }
+
+  /** Closes from the client side and waits (bounded) until closed; cuts the socket if that hangs. */
+  async close(code = 1000): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code);
+    try {
+      await within(this.closed, 'the client-side close');
+    } catch {
+      this.ws.terminate();
+      await this.closed;
+    }
+  }
+
+  private deliver(message: unknown): void {
+    for (const waiter of this.waiters) {
+      if (waiter(message)) {
+        this.waiters.delete(waiter);
+        return;
+      }
+    }
+    this.inbox.push(message);
+  }
+}
+
+function parse(data: RawData, isBinary: boolean): unknown {
+  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { unparsable: text, isBinary };
+  }
+}
+
+export type HandshakeResult =
+  | { readonly accepted: true; readonly protocol: string; readonly socket: RawWampSocket }
+  | { readonly accepted: false; readonly status: number };
+
+/**
+ * Attempts a WebSocket handshake: the HTTP status of a refusal, or the open socket (once its
+ * first message arrived) with the subprotocol the server chose.
+ */
+export function attemptHandshake(url: string, options: RawConnectOptions = {}): Promise<HandshakeResult> {
+  return RawWampSocket.attempt(url, options);
+}
+
+/** Resolves with the error code when a TCP connection to `port` fails (e.g. ECONNREFUSED), rejects if it connects. */
+export function tcpConnectError(port: number, host = '127.0.0.1'): Promise<string> {
+  return within(
+    new Promise<string>((resolve, reject) => {
+      const socket = netConnect({ port, host });
+      socket.once('connect', () => {
+        socket.destroy();
+        reject(new Error(`connected to ${host}:${port}`));
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    }),
+    `a TCP connection attempt to ${host}:${port}`,
+  );
+}
+
+export interface BareFrame {
+  readonly opcode: number;
+  readonly payload: Buffer;
+}
+
+/**
+ * A WebSocket client written by hand on a bare TCP socket: it completes the opening handshake,
+ * records the frames the server sends, sends text frames, and never answers anything, not
+ * even a close frame, as a stuck or hostile peer would. `ws` cannot do that: it answers a
+ * close frame at once and refuses to send after it.
+ */
+export class BareWebSocketPeer {
+  readonly frames: BareFrame[] = [];
+  /** Resolves when the TCP connection is gone. */
+  readonly ended: Promise<void>;
+  private buffered = Buffer.alloc(0);
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(readonly socket: Socket) {
+    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  static connect(port: number, path = '/ws', host = '127.0.0.1'): Promise<BareWebSocketPeer> {
+    const socket = netConnect({ port, host, noDelay: true });
+    socket.on('error', () => undefined);
+    const peer = new BareWebSocketPeer(socket);
+    const upgraded = new Promise<BareWebSocketPeer>((resolve, reject) => {
+      let head = Buffer.alloc(0);
+      const onHead = (chunk: Buffer): void => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        socket.off('data', onHead);
+        const status = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
+        if (!status.startsWith('HTTP/1.1 101')) {
+          reject(new Error(`handshake refused: ${status}`));
+          socket.destroy();
+          return;
+        }
+        socket.on('data', (data: Buffer) => peer.receive(data));
+        peer.receive(head.subarray(end + 4));
+        resolve(peer);
+      };
+      socket.on('data', onHead);
+      socket.once('close', () => reject(new Error('connection closed during the handshake')));
+      socket.once('connect', () =>
+        socket.write(
+          [
+            `GET ${path} HTTP/1.1`,
+            `Host: ${host}:${port}`,
+            'Upgrade: websocket',
+            'Connection: Upgrade',
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+            'Sec-WebSocket-Version: 13',
+            'Sec-WebSocket-Protocol: wamp',
+            '',
+            '',
+          ].join('\r\n'),
+        ),
+      );
+    });
+    return within(upgraded, `a bare WebSocket handshake with ${host}:${port}${path}`);
+  }
+
+  /** Sends a text frame (masked, as a client must), whatever the state of the connection. */
+  sendText(text: string): void {
+    const payload = Buffer.from(text, 'utf8');
+    const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+    let header: Buffer;
+    if (payload.length < 126) {
+      header = Buffer.from([0x81, 0x80 | payload.length]);
+    } else if (payload.length < 65536) {
+      header = Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    } else {
+      throw new Error('BareWebSocketPeer sends frames under 64 KiB only');
+    }
+    const masked = Buffer.from(payload.map((byte, index) => byte ^ mask[index % 4]));
+    this.socket.write(Buffer.concat([header, mask, masked]));
+  }
+
+  send(frame: unknown): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  /** The first frame with `opcode` (0x1 text, 0x8 close), waiting (bounded) for it. */
+  async frame(opcode: number, what = `a frame with opcode ${opcode}`, ms = WAIT_MS): Promise<BareFrame> {
+    const find = (): BareFrame | undefined => this.frames.find((frame) => frame.opcode === opcode);
+    const found = find();
+    if (found) return found;
+    let listener: (() => void) | undefined;
+    const arrived = new Promise<BareFrame>((resolve) => {
+      listener = () => {
+        const frame = find();
+        if (frame) resolve(frame);
+      };
+      this.listeners.add(listener);
+    });
+    return within(arrived, what, ms).finally(() => this.listeners.delete(listener!));
+  }
+
+  /** The close code of the server's close frame, once it arrived. */
+  async closeFrameCode(ms = WAIT_MS): Promise<number> {
+    const frame = await this.frame(0x8, 'a close frame', ms);
+    return frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
+  }
+
+  /** Text frames received, parsed. */
+  messages(): unknown[] {
+    return this.frames.filter((frame) => frame.opcode === 0x1).map((frame) => JSON.parse(frame.payload.toString('utf8')));
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private receive(data: Buffer): void {
+    this.buffered = Buffer.concat([this.buffered, data]);
+    for (;;) {
+      const buffer = this.buffered;
+      if (buffer.length < 2) break;
+      const opcode = buffer[0] & 0x0f;
+      let length = buffer[1] & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (buffer.length < 4) break;
+        length = buffer.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (buffer.length < 10) break;
+        length = Number(buffer.readBigUInt64BE(2));
+        offset = 10;
+      }
+      if (buffer.length < offset + length) break;
+      this.frames.push({ opcode, payload: buffer.subarray(offset, offset + length) });
+      this.buffered = buffer.subarray(offset + length);
+    }
+    for (const listener of this.listeners) listener();
+  }
+}
