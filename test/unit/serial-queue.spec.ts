@@ -1,21 +1,6 @@
 import { jest } from '@jest/globals';
 import { isPromiseLike, SerialQueue } from '../../src/session/serial-queue.js';
-
-interface Deferred<T = void> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../support/until.js';
 
 /** Lets every pending promise reaction run (a macrotask turn; not a timed sleep). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
