@@ -25,6 +25,13 @@ export type {
   WampPublishInvocation,
 } from './router/invocation.js';
 
+// Authentication and permissions
+export type { WampAuthOptions, WampSecret, WampHandshakeIdentity } from './auth/wamp-auth-options.js';
+export type { WampPermissions, WampCategoryPermission } from './auth/permissions.js';
+export type { ExpandedPermissions } from './auth/cra-authenticator.js';
+export { CraProcedure, CraError } from './auth/cra-uris.js';
+export { WampPermissionGuard } from './nest/wamp-permission.guard.js';
+
 // Lifecycle hooks
 export type {
   OnWampSessionOpen,
@@ -37,7 +44,7 @@ export type {
   WampPublication,
   WampCallErrorInfo,
 } from './router/wamp-hooks.js';
-export type { WampHandshake, WampCloseInfo } from './session/wamp-session.js';
+export type { WampHandshake, WampCloseInfo, WampIdentity } from './session/wamp-session.js';
 
 // Sending from the server
 export { WampBroker } from './broker/wamp-broker.js';

@@ -1,4 +1,5 @@
 import { WampCallError } from './wamp-call-error.js';
+import { signChallengeAsAutobahn } from './wamp-cra-signing.js';
 import type { WebSocketLike } from './websocket-like.js';
 
 export type WampEventHandler = (event: unknown, topic: string) => void;
@@ -14,6 +15,8 @@ interface PendingCall {
 }
 
 const OPEN = 1;
+const AUTHREQ = 'http://api.wamp.ws/procedure#authreq';
+const AUTH = 'http://api.wamp.ws/procedure#auth';
 
 /**
  * A promise-based WAMP v1 client that behaves like AutobahnJS 0.8 on the wire: it resolves
@@ -104,6 +107,18 @@ export class WampClient {
     if (eligible !== undefined) frame.push(exclude ?? [], eligible);
     else if (exclude !== undefined) frame.push(exclude);
     this.send(frame);
+  }
+
+  /**
+   * WAMP-CRA as AutobahnJS's `ab.launch` does it: `authreq(authKey, extra)`, then `auth` with the
+   * challenge signed by `secret` (the key derived first when the challenge carries a salt).
+   * Without an auth key it authenticates anonymously. Resolves with what `auth` returned (the
+   * session's permissions); rejects with the `WampCallError` of a failed step.
+   */
+  async authenticate(authKey?: string | null, secret = '', extra?: Record<string, unknown>): Promise<unknown> {
+    const challenge = await this.call<string | null>(AUTHREQ, authKey ?? null, extra ?? null);
+    if (authKey === undefined || authKey === null) return this.call(AUTH, null);
+    return this.call(AUTH, await signChallengeAsAutobahn(challenge ?? '', secret));
   }
 
   /** Closes the connection and waits until it is closed. */

@@ -1,3 +1,4 @@
+import { resolveAuthOptions, type ResolvedAuthOptions } from '../auth/resolve-auth-options.js';
 import { NEST_WAMP_VERSION } from '../version.js';
 import type { WampOriginRule } from '../transport/handshake.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
@@ -16,6 +17,7 @@ export interface ResolvedWampOptions {
   readonly excludeMeByDefault: boolean;
   readonly exposeInternalErrors: boolean;
   readonly shutdownGraceMs: number;
+  readonly auth?: ResolvedAuthOptions;
 }
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -66,6 +68,7 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
     excludeMeByDefault: options.excludeMeByDefault ?? false,
     exposeInternalErrors: options.exposeInternalErrors ?? false,
     shutdownGraceMs,
+    auth: options.auth === undefined ? undefined : resolveAuthOptions(options.auth),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { WampAuthOptions } from '../auth/wamp-auth-options.js';
 import type { WampOriginRule } from '../transport/handshake.js';
 
 /** A static topic rule: `true`/`false` for both actions, or each one separately. */
@@ -43,6 +44,8 @@ export interface WampModuleOptions {
    * clients get "internal error" and the message goes to the log only.
    */
   exposeInternalErrors?: boolean;
+  /** WAMP-CRA authentication and permissions (see README, "Authentication"). Default: none, everyone may do everything. */
+  auth?: WampAuthOptions;
   /** On shutdown, how long sessions get to finish the closing handshake before being cut. Default 1000 ms. */
   shutdownGraceMs?: number;
 }

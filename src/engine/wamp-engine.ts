@@ -1,4 +1,8 @@
 import type { Server } from 'node:http';
+import { AccessPolicy } from '../auth/access-policy.js';
+import { CraAuthenticator } from '../auth/cra-authenticator.js';
+import { permissionsProblem } from '../auth/permissions.js';
+import type { ResolvedAuthOptions } from '../auth/resolve-auth-options.js';
 import type { ResolvedWampOptions } from '../config/resolve-options.js';
 import { CloseCode } from '../protocol/decode.js';
 import { EventDispatcher } from '../pubsub/event-dispatcher.js';
@@ -9,7 +13,7 @@ import type { WampLogger } from '../router/wamp-logger.js';
 import { WampRouter } from '../router/wamp-router.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import { bindSession } from '../transport/session-binding.js';
-import { WampWebSocketServer } from '../transport/wamp-websocket-server.js';
+import { type UpgradeIdentifier, WampWebSocketServer } from '../transport/wamp-websocket-server.js';
 
 /**
  * Something that already serves WebSocket upgrades on the app's HTTP server (`WampWsAdapter`)
@@ -29,6 +33,9 @@ export class WampEngine {
   readonly topics = new TopicIndex();
   readonly dispatcher = new EventDispatcher(this.topics);
   readonly hooks: WampHooks;
+  readonly access: AccessPolicy;
+  /** WAMP-CRA, when the `auth` option is set. */
+  readonly authenticator?: CraAuthenticator;
   readonly router: WampRouter;
   readonly transport: WampWebSocketServer;
   private upgradeDelegate?: WampUpgradeDelegate;
@@ -38,19 +45,26 @@ export class WampEngine {
     readonly logger: WampLogger,
   ) {
     this.hooks = new WampHooks(logger);
+    this.access = new AccessPolicy(options.auth !== undefined);
+    if (options.auth) {
+      this.authenticator = new CraAuthenticator(options.auth, this.handlers, logger);
+      this.hooks.register(this.authenticator);
+    }
     this.router = new WampRouter({
       handlers: this.handlers,
       sessions: this.sessions,
       topics: this.topics,
       dispatcher: this.dispatcher,
       hooks: this.hooks,
+      access: this.access,
       logger,
       options,
     });
     this.transport = new WampWebSocketServer(
       options,
-      (socket, request) => bindSession(this.router, socket, request, logger),
+      (socket, request, identity) => bindSession(this.router, socket, request, identity, logger),
       logger,
+      options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
     );
     this.registerStaticTopics();
   }
@@ -91,4 +105,16 @@ export class WampEngine {
       if (publish !== undefined) this.handlers.addPublishRule(pattern, { source, allow: publish });
     }
   }
+}
+
+/** Turns the `auth.handshake` hook into the transport's identity check, validating its answer. */
+function handshakeIdentifier(handshake: NonNullable<ResolvedAuthOptions['handshake']>): UpgradeIdentifier {
+  return async (request) => {
+    const result = await handshake(request);
+    if (result === false) return false;
+    if (result === null || result === undefined) return undefined;
+    const problem = typeof result.authKey !== 'string' ? 'authKey is not a string' : permissionsProblem(result.permissions);
+    if (problem) throw new Error(`auth.handshake must return false, nothing or { authKey, permissions }: ${problem}`);
+    return { authKey: result.authKey, method: 'handshake', permissions: result.permissions };
+  };
 }

@@ -1,12 +1,18 @@
-import { Logger, Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { WampBroker } from '../broker/wamp-broker.js';
 import { resolveWampOptions } from '../config/resolve-options.js';
 import type { WampModuleOptions } from '../config/wamp-module-options.js';
 import { WampEngine } from '../engine/wamp-engine.js';
 import { WampExplorer } from './wamp.explorer.js';
 import { WampHandlerFactory } from './wamp-handler.factory.js';
-import { ConfigurableWampModule, WAMP_MODULE_OPTIONS } from './wamp.module-definition.js';
+import {
+  ConfigurableWampModule,
+  WAMP_ASYNC_OPTIONS_TYPE,
+  WAMP_MODULE_OPTIONS,
+  WAMP_OPTIONS_TYPE,
+} from './wamp.module-definition.js';
+import { WampGlobalPermissionGuard } from './wamp-permission.guard.js';
 import { WampServerHost } from './wamp-server.host.js';
 
 /**
@@ -28,6 +34,21 @@ import { WampServerHost } from './wamp-server.host.js';
     WampExplorer,
     WampServerHost,
   ],
-  exports: [WampBroker],
+  exports: [WampBroker, WampEngine],
 })
-export class WampModule extends ConfigurableWampModule {}
+export class WampModule extends ConfigurableWampModule {
+  static override forRoot(options: typeof WAMP_OPTIONS_TYPE): DynamicModule {
+    const module = super.forRoot(options);
+    return options.auth && options.auth.globalGuard !== false ? withPermissionGuard(module) : module;
+  }
+
+  /** The options are not known yet, so the guard is registered and decides when it runs. */
+  static override forRootAsync(options: typeof WAMP_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withPermissionGuard(super.forRootAsync(options));
+  }
+}
+
+/** Applies `WampPermissionGuard` to every handler, before class and method guards. */
+function withPermissionGuard(module: DynamicModule): DynamicModule {
+  return { ...module, providers: [...(module.providers ?? []), { provide: APP_GUARD, useClass: WampGlobalPermissionGuard }] };
+}

@@ -11,7 +11,8 @@ import { isPromiseLike } from '../session/serial-queue.js';
 import { ServerSession } from '../session/server-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { SessionSocket } from '../session/session-socket.js';
-import type { WampHandshake } from '../session/wamp-session.js';
+import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
+import type { AccessPolicy } from '../auth/access-policy.js';
 import { type CallErrorReply, errorMessage, toCallError } from './call-error.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { WampCallInvocation, WampPublishInvocation } from './invocation.js';
@@ -33,6 +34,7 @@ export interface RouterDependencies {
   readonly topics: TopicIndex;
   readonly dispatcher: EventDispatcher;
   readonly hooks: WampHooks;
+  readonly access: AccessPolicy;
   readonly logger: WampLogger;
   readonly options: RouterOptions;
 }
@@ -45,11 +47,15 @@ export interface RouterDependencies {
 export class WampRouter {
   constructor(private readonly deps: RouterDependencies) {}
 
-  /** A WebSocket completed its handshake: WELCOME first, then the open hooks. */
-  open(socket: SessionSocket, handshake: WampHandshake): ServerSession {
+  /**
+   * A WebSocket completed its handshake: WELCOME first, then the open hooks. An identity the
+   * handshake established authenticates the session from the start.
+   */
+  open(socket: SessionSocket, handshake: WampHandshake, identity?: WampIdentity): ServerSession {
     const session = new ServerSession(newSessionId(), handshake, socket, (error) =>
       this.deps.logger.error(`pub/sub handling failed for session ${session.id}: ${errorMessage(error)}`),
     );
+    if (identity) session.authenticate(identity);
     this.deps.sessions.add(session);
     session.send(encodeWelcome(session.id, this.deps.options.serverIdent));
     this.deps.hooks.emit('onWampSessionOpen', session);
@@ -160,11 +166,13 @@ export class WampRouter {
     session.pendingCalls.add(callId);
     const handler = this.deps.handlers.procedure(call.uri);
     if (!handler) {
-      this.finishWithError(call, {
-        uri: WampErrorUri.notFound,
-        desc: WampErrorDescription.notFound,
-        unexpected: false,
-      });
+      // Whether a procedure exists is not told to a session that may not call it.
+      this.finishWithError(
+        call,
+        this.deps.access.allows(session, 'call', call.uri)
+          ? { uri: WampErrorUri.notFound, desc: WampErrorDescription.notFound, unexpected: false }
+          : { uri: WampErrorUri.unauthorized, desc: WampErrorDescription.unauthorized, unexpected: false },
+      );
       return;
     }
     handler(call).then(
@@ -223,7 +231,7 @@ export class WampRouter {
       return;
     }
     if ('allow' in rule) {
-      if (rule.allow) this.forceSubscribe(session, topic);
+      if (rule.allow && this.deps.access.allows(session, 'subscribe', topic)) this.forceSubscribe(session, topic);
       return;
     }
     return rule.handler({ kind: 'subscribe', session, uri: topic }).then(
@@ -254,7 +262,7 @@ export class WampRouter {
       return;
     }
     if ('allow' in rule) {
-      if (rule.allow) this.deliver(publication, true);
+      if (rule.allow && this.deps.access.allows(publication.session, 'publish', publication.uri)) this.deliver(publication, true);
       return;
     }
     const decision = rule.handler(publication);

@@ -1,7 +1,8 @@
+import { CompiledPermissions } from '../auth/permissions.js';
 import { PrefixMap } from '../protocol/curie.js';
 import { SerialQueue } from './serial-queue.js';
 import type { SessionSocket } from './session-socket.js';
-import type { WampHandshake, WampSession } from './wamp-session.js';
+import type { WampHandshake, WampIdentity, WampSession } from './wamp-session.js';
 
 /**
  * The server's side of a session: what `WampSession` shows, plus the protocol state that
@@ -17,6 +18,7 @@ export class ServerSession implements WampSession {
   readonly pendingCalls = new Set<string>();
   /** SUBSCRIBE, UNSUBSCRIBE and PUBLISH run through it one at a time, in arrival order. */
   readonly pubSubQueue: SerialQueue;
+  private authenticated?: { readonly identity: WampIdentity; readonly grants: CompiledPermissions };
   /** open → closing (the server sent its close frame) → closed (the connection is gone). */
   private state: 'open' | 'closing' | 'closed' = 'open';
 
@@ -40,6 +42,19 @@ export class ServerSession implements WampSession {
 
   get isClosed(): boolean {
     return this.state === 'closed';
+  }
+
+  get identity(): WampIdentity | undefined {
+    return this.authenticated?.identity;
+  }
+
+  /** The compiled permissions of the identity, for the access checks. */
+  get grants(): CompiledPermissions | undefined {
+    return this.authenticated?.grants;
+  }
+
+  authenticate(identity: WampIdentity): void {
+    this.authenticated = { identity, grants: new CompiledPermissions(identity.permissions) };
   }
 
   get bufferedAmount(): number {

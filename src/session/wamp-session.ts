@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { WampPermissions } from '../auth/permissions.js';
 
 /** What the HTTP upgrade request of a session said, kept for guards and hooks. */
 export interface WampHandshake {
@@ -13,6 +14,16 @@ export interface WampCloseInfo {
   readonly reason: string;
 }
 
+/** Who an authenticated session is. */
+export interface WampIdentity {
+  /** The auth key, or null for an anonymous session. */
+  readonly authKey: string | null;
+  /** How it authenticated: WAMP-CRA with a key, WAMP-CRA anonymously, or the `handshake` hook. */
+  readonly method: 'wamp-cra' | 'anonymous' | 'handshake';
+  /** The permission map in force. */
+  readonly permissions: WampPermissions;
+}
+
 /** One WAMP session (one WebSocket connection), as handlers, guards and hooks see it. */
 export interface WampSession {
   /** The id sent in WELCOME: what exclude and eligible lists refer to. */
@@ -23,6 +34,8 @@ export interface WampSession {
   /** The resolved topic URIs the session is subscribed to. */
   readonly subscriptions: ReadonlySet<string>;
   readonly isOpen: boolean;
+  /** Set once the session has authenticated (when the module's `auth` option is used). */
+  readonly identity?: WampIdentity;
   /** Ends the session (the WebSocket close frame carries code and reason). */
   close(code?: number, reason?: string): void;
 }

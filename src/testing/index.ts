@@ -2,3 +2,4 @@ export { WampTestClient, type WampTestClientOptions, type ReceivedEvent } from '
 export { WampClient, type WampEventHandler, type WampCloseEvent } from '../client/wamp-client.js';
 export { WampCallError } from '../client/wamp-call-error.js';
 export type { WebSocketLike } from '../client/websocket-like.js';
+export { authSign, deriveKey, signChallengeAsAutobahn, type WampCraAuthExtra } from '../client/wamp-cra-signing.js';

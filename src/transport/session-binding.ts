@@ -5,12 +5,18 @@ import { errorMessage } from '../router/call-error.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampRouter } from '../router/wamp-router.js';
 import type { SessionSocket } from '../session/session-socket.js';
-import type { WampHandshake } from '../session/wamp-session.js';
+import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
 
 const TEXT_FRAME = { binary: false } as const;
 
 /** Runs a WAMP session over an accepted WebSocket until it closes. */
-export function bindSession(router: WampRouter, ws: WebSocket, request: IncomingMessage, logger: WampLogger): void {
+export function bindSession(
+  router: WampRouter,
+  ws: WebSocket,
+  request: IncomingMessage,
+  identity: WampIdentity | undefined,
+  logger: WampLogger,
+): void {
   const socket: SessionSocket = {
     send: (frame) => ws.send(frame, TEXT_FRAME),
     close: (code, reason) => ws.close(code, reason),
@@ -18,7 +24,7 @@ export function bindSession(router: WampRouter, ws: WebSocket, request: Incoming
       return ws.bufferedAmount;
     },
   };
-  const session = router.open(socket, handshakeOf(request));
+  const session = router.open(socket, handshakeOf(request), identity);
   ws.on('message', (data, isBinary) => {
     try {
       router.receive(session, data as Buffer, isBinary);

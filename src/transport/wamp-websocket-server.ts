@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { errorMessage } from '../router/call-error.js';
 import type { WampLogger } from '../router/wamp-logger.js';
+import type { WampIdentity } from '../session/wamp-session.js';
 import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
 
 export interface WampTransportOptions {
@@ -13,8 +14,16 @@ export interface WampTransportOptions {
   readonly allowMissingOrigin: boolean;
 }
 
+/**
+ * Decides who an upgrade request is before it is accepted: an identity, nothing (the session
+ * may authenticate later), or false to refuse it with HTTP 401.
+ */
+export type UpgradeIdentifier = (
+  request: IncomingMessage,
+) => WampIdentity | false | undefined | Promise<WampIdentity | false | undefined>;
+
 /** Called for every WebSocket that completed a WAMP handshake. */
-export type WampConnectionListener = (socket: WebSocket, request: IncomingMessage) => void;
+export type WampConnectionListener = (socket: WebSocket, request: IncomingMessage, identity: WampIdentity | undefined) => void;
 
 type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
 
@@ -29,11 +38,14 @@ export class WampWebSocketServer {
   private readonly detachers: Array<() => void> = [];
   private ownHttpServer?: Server;
   private closing = false;
+  /** Identities decided during the handshake, until the connection they belong to opens. */
+  private readonly identities = new WeakMap<IncomingMessage, WampIdentity>();
 
   constructor(
     private readonly options: WampTransportOptions,
     onConnection: WampConnectionListener,
     private readonly logger: WampLogger,
+    private readonly identify?: UpgradeIdentifier,
   ) {
     this.server = new WebSocketServer({
       noServer: true,
@@ -42,7 +54,11 @@ export class WampWebSocketServer {
       verifyClient: ({ req }: { req: IncomingMessage }, done: VerifyCallback) => this.verify(req, done),
       handleProtocols: (protocols: Set<string>) => offeredWampProtocol(protocols) ?? false,
     });
-    this.server.on('connection', onConnection);
+    this.server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+      const identity = this.identities.get(request);
+      this.identities.delete(request);
+      onConnection(socket, request, identity);
+    });
     this.server.on('error', (error) => this.logger.error(`WebSocket server error: ${errorMessage(error)}`));
   }
 
@@ -110,27 +126,50 @@ export class WampWebSocketServer {
     if (httpServer) await new Promise((resolve) => httpServer.close(resolve));
   }
 
+  /** The handshake checks, in order: subprotocol (400), origin (403), identity (401). */
   private verify(request: IncomingMessage, done: VerifyCallback): void {
     if (this.closing) return done(false, 503, 'server shutting down');
     if (!offeredWampProtocol(parseProtocolHeader(request.headers['sec-websocket-protocol']))) {
       return done(false, 400, 'this server only speaks WAMP: offer the "wamp" subprotocol');
     }
-    const refuseOrigin = (): void => done(false, 403, 'origin not allowed');
-    let allowed: boolean | Promise<boolean>;
-    try {
-      allowed = isOriginAllowed(request, this.options.allowedOrigins, this.options.allowMissingOrigin);
-    } catch (error) {
-      this.logger.error(`allowedOrigins threw: ${errorMessage(error)}`);
-      return refuseOrigin();
-    }
-    if (typeof allowed === 'boolean') return allowed ? done(true) : refuseOrigin();
-    allowed.then(
-      (ok) => (ok ? done(true) : refuseOrigin()),
-      (error) => {
-        this.logger.error(`allowedOrigins rejected: ${errorMessage(error)}`);
-        refuseOrigin();
-      },
+    const refuse = (code: number, message: string) => (): void => done(false, code, message);
+    this.step(
+      'allowedOrigins',
+      () => isOriginAllowed(request, this.options.allowedOrigins, this.options.allowMissingOrigin),
+      (allowed) => (allowed ? this.checkIdentity(request, done) : done(false, 403, 'origin not allowed')),
+      refuse(403, 'origin not allowed'),
     );
+  }
+
+  private checkIdentity(request: IncomingMessage, done: VerifyCallback): void {
+    const identify = this.identify;
+    if (!identify) return done(true);
+    this.step(
+      'auth.handshake',
+      () => identify(request),
+      (identity) => {
+        if (identity === false) return done(false, 401, 'unauthorized');
+        if (identity) this.identities.set(request, identity);
+        done(true);
+      },
+      () => done(false, 500, 'internal error'),
+    );
+  }
+
+  /** Runs a check that may be sync or async; a throw or rejection is logged and `onError` answers. */
+  private step<T>(name: string, check: () => T | Promise<T>, onResult: (result: T) => void, onError: () => void): void {
+    const fail = (error: unknown): void => {
+      this.logger.error(`${name} failed during a handshake: ${errorMessage(error)}`, (error as Error)?.stack);
+      onError();
+    };
+    let result: T | Promise<T>;
+    try {
+      result = check();
+    } catch (error) {
+      return fail(error);
+    }
+    if (result instanceof Promise) result.then(onResult, fail);
+    else onResult(result);
   }
 }
 

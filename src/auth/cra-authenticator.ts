@@ -1,0 +1,218 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { CloseCode } from '../protocol/decode.js';
+import { errorMessage } from '../router/call-error.js';
+import type { HandlerRegistry } from '../router/handler-registry.js';
+import type { WampCallInvocation } from '../router/invocation.js';
+import type { OnWampSessionClose, OnWampSessionOpen } from '../router/wamp-hooks.js';
+import type { WampLogger } from '../router/wamp-logger.js';
+import { WampException } from '../router/wamp-exception.js';
+import type { ServerSession } from '../session/server-session.js';
+import type { WampSession } from '../session/wamp-session.js';
+import { CraError, CraProcedure, isCraProcedure } from './cra-uris.js';
+import { permissionsProblem, type WampPermissions } from './permissions.js';
+import type { ResolvedAuthOptions } from './resolve-auth-options.js';
+import type { WampSecret } from './wamp-auth-options.js';
+import {
+  DEFAULT_ITERATIONS,
+  DEFAULT_KEYLEN,
+  deriveKey,
+  signatureMatches,
+  signChallenge,
+  signChallengeLegacy,
+  type WampCraSalt,
+} from './wamp-cra.js';
+
+/** Where a session's WAMP-CRA exchange stands. */
+type Exchange =
+  | { readonly step: 'requesting' }
+  | {
+      readonly step: 'challenged';
+      /** null: anonymous, which `auth` completes without a signature. */
+      readonly authKey: string | null;
+      /** The signatures `auth` accepts (two with `legacySignature`). */
+      readonly signatures: readonly string[];
+    }
+  | { readonly step: 'verifying' };
+
+/** What `auth` returns: every registered URI the session may use, per category (as clj-wamp). */
+export type ExpandedPermissions = Record<'rpc' | 'subscribe' | 'publish', Record<string, true>>;
+
+/**
+ * WAMP-CRA as AutobahnJS 0.8 and AutobahnPython speak it: the `authreq` and `auth` procedures,
+ * the authentication timeout and the failed-attempt limit. A session is authorized only once
+ * `auth` has verified its signature (never on `authreq` alone, unlike clj-wamp).
+ */
+export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
+  private readonly exchanges = new Map<string, Exchange>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly options: ResolvedAuthOptions,
+    private readonly handlers: HandlerRegistry,
+    private readonly logger: WampLogger,
+  ) {
+    handlers.addProcedure(CraProcedure.authreq, (call) => this.authreq(call), 'WAMP-CRA (authreq)');
+    handlers.addProcedure(CraProcedure.auth, (call) => this.auth(call), 'WAMP-CRA (auth)');
+  }
+
+  /** How many sessions have an exchange, failed attempts or a timeout pending (all 0 once every session is gone). */
+  get pendingState(): { exchanges: number; failures: number; timers: number } {
+    return { exchanges: this.exchanges.size, failures: this.failures.size, timers: this.timers.size };
+  }
+
+  onWampSessionOpen(session: WampSession): void {
+    if (session.identity || this.options.timeoutMs === 0) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(session.id);
+      if (!session.identity) session.close(CloseCode.policyViolation, 'authentication timeout');
+    }, this.options.timeoutMs);
+    this.timers.set(session.id, timer);
+  }
+
+  onWampSessionClose(session: WampSession): void {
+    clearTimeout(this.timers.get(session.id));
+    this.timers.delete(session.id);
+    this.exchanges.delete(session.id);
+    this.failures.delete(session.id);
+  }
+
+  /** `authreq(authKey?, authExtra?)`: the challenge (a JSON string), or null for anonymous. */
+  private async authreq(call: WampCallInvocation): Promise<string | null> {
+    const session = call.session as ServerSession;
+    const [authKey, extra] = call.args;
+    if (session.identity) throw craError(CraError.alreadyAuthenticated);
+    if (this.exchanges.has(session.id)) throw craError(CraError.alreadyRequested);
+    if (extra !== undefined && extra !== null && (typeof extra !== 'object' || Array.isArray(extra))) {
+      throw craError(CraError.invalidArgument, 'authExtra must be an object');
+    }
+    const authExtra = (extra ?? {}) as Record<string, unknown>;
+    if (authKey === undefined || authKey === null) {
+      if (!this.options.allowAnonymous) throw craError(CraError.anonymousForbidden);
+      this.exchanges.set(session.id, { step: 'challenged', authKey: null, signatures: [] });
+      return null;
+    }
+    if (typeof authKey !== 'string') throw craError(CraError.invalidArgument, 'authKey must be a string');
+
+    this.exchanges.set(session.id, { step: 'requesting' });
+    try {
+      const secret = await this.lookUpSecret(authKey, authExtra, session);
+      const { key, salt } = await hmacKey(secret);
+      const challenge = JSON.stringify({
+        authid: randomBytes(12).toString('base64url'),
+        authkey: authKey,
+        timestamp: new Date().toISOString(),
+        sessionid: session.id,
+        extra: authExtra,
+        ...(salt && { authextra: salt }),
+      });
+      const signatures = [signChallenge(key, challenge)];
+      if (this.options.legacySignature) signatures.push(signChallengeLegacy(key, challenge));
+      // The session may have closed while the secret was looked up: then its state is gone for good.
+      if (this.exchanges.get(session.id)?.step === 'requesting') {
+        this.exchanges.set(session.id, { step: 'challenged', authKey, signatures });
+      }
+      return challenge;
+    } catch (error) {
+      if (this.exchanges.get(session.id)?.step === 'requesting') this.exchanges.delete(session.id);
+      if (!(error instanceof WampException)) {
+        this.logger.error(`authreq for "${authKey}" failed: ${errorMessage(error)}`, (error as Error)?.stack);
+      }
+      throw error;
+    }
+  }
+
+  /** `auth(signature?)`: the session's permissions once the signature is right. */
+  private async auth(call: WampCallInvocation): Promise<ExpandedPermissions> {
+    const session = call.session as ServerSession;
+    const [signature] = call.args;
+    if (session.identity) throw craError(CraError.alreadyAuthenticated);
+    const exchange = this.exchanges.get(session.id);
+    if (!exchange || exchange.step === 'requesting') throw craError(CraError.notRequested);
+    if (exchange.step === 'verifying') throw craError(CraError.alreadyRequested);
+    if (signature !== undefined && signature !== null && typeof signature !== 'string') {
+      throw craError(CraError.invalidArgument, 'signature must be a string');
+    }
+    const valid =
+      exchange.authKey === null
+        ? signature === undefined || signature === null
+        : typeof signature === 'string' && exchange.signatures.some((expected) => signatureMatches(expected, signature));
+    if (!valid) return this.rejectSignature(session);
+
+    this.exchanges.set(session.id, { step: 'verifying' });
+    const permissions = await this.resolvePermissions(exchange.authKey, session);
+    if (this.exchanges.get(session.id)?.step !== 'verifying') throw craError(CraError.notRequested); // closed meanwhile
+    this.exchanges.delete(session.id);
+    this.failures.delete(session.id);
+    clearTimeout(this.timers.get(session.id));
+    this.timers.delete(session.id);
+    session.authenticate({ authKey: exchange.authKey, method: exchange.authKey === null ? 'anonymous' : 'wamp-cra', permissions });
+    return this.expand(session);
+  }
+
+  /**
+   * One attempt per challenge: the client must authreq again. The answer comes after a random
+   * delay, and the last allowed failure closes the session.
+   */
+  private async rejectSignature(session: WampSession): Promise<never> {
+    this.exchanges.delete(session.id);
+    const failures = (this.failures.get(session.id) ?? 0) + 1;
+    this.failures.set(session.id, failures);
+    const delay = this.options.failureDelayMs > 0 ? randomInt(0, Math.ceil(this.options.failureDelayMs) + 1) : 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    const [uri, desc] = CraError.invalidSignature;
+    const kill = failures >= this.options.maxAttempts ? { code: CloseCode.policyViolation, reason: 'too many failed authentication attempts' } : undefined;
+    throw new WampException(uri, desc, undefined, { kill });
+  }
+
+  private async lookUpSecret(authKey: string, authExtra: Record<string, unknown>, session: WampSession): Promise<WampSecret> {
+    const secret = await this.options.secret?.(authKey, authExtra, session);
+    if (secret === null || secret === undefined) throw craError(CraError.noSuchAuthKey);
+    return secret;
+  }
+
+  private async resolvePermissions(authKey: string | null, session: WampSession): Promise<WampPermissions> {
+    try {
+      const permissions = await this.options.permissions(authKey, session);
+      const problem = permissionsProblem(permissions);
+      if (problem) throw new Error(`auth.permissions returned an invalid map: ${problem}`);
+      return permissions;
+    } catch (error) {
+      this.logger.error(`auth.permissions failed for ${authKey ?? 'anonymous'}: ${errorMessage(error)}`, (error as Error)?.stack);
+      if (this.exchanges.get(session.id)?.step === 'verifying') this.exchanges.delete(session.id);
+      throw craError(CraError.permissionsFailed);
+    }
+  }
+
+  private expand(session: ServerSession): ExpandedPermissions {
+    const granted = (kind: 'call' | 'subscribe' | 'publish', uris: string[]): Record<string, true> =>
+      Object.fromEntries(uris.filter((uri) => !isCraProcedure(uri) && session.grants?.allows(kind, uri)).map((uri) => [uri, true]));
+    return {
+      rpc: granted('call', this.handlers.procedureUris()),
+      subscribe: granted('subscribe', this.handlers.topicPatterns('subscribe')),
+      publish: granted('publish', this.handlers.topicPatterns('publish')),
+    };
+  }
+}
+
+/** The HMAC key for a secret: the secret itself, or the PBKDF2-derived key with its salt. */
+async function hmacKey(secret: WampSecret): Promise<{ key: string; salt?: WampCraSalt }> {
+  if (typeof secret === 'string') return { key: secret };
+  if (typeof secret !== 'object' || typeof secret.secret !== 'string' || typeof secret.salt !== 'string' || secret.salt === '') {
+    throw new Error('auth.secret must return a string or { secret, salt (non-empty), keylen?, iterations? }');
+  }
+  const salt: WampCraSalt = {
+    salt: secret.salt,
+    keylen: positiveInteger(secret.keylen) ?? DEFAULT_KEYLEN,
+    iterations: positiveInteger(secret.iterations) ?? DEFAULT_ITERATIONS,
+  };
+  return { key: await deriveKey(secret.secret, salt), salt };
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return Number.isInteger(value) && (value as number) > 0 ? (value as number) : undefined;
+}
+
+function craError([uri, desc]: readonly [string, string], details?: string): WampException {
+  return new WampException(uri, desc, details);
+}
