@@ -4,6 +4,8 @@ export interface SampleConfig {
   readonly port: number;
   /** Exact origins, and regexes written `/.../`; undefined allows any origin. */
   readonly allowedOrigins?: Array<string | RegExp>;
+  /** How long a session may stay unauthenticated (0: forever). */
+  readonly authTimeoutMs: number;
 }
 
 export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -11,6 +13,7 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     host: env.HOST || '127.0.0.1',
     port: integer(env.PORT, 8080, 'PORT'),
     allowedOrigins: env.WAMP_ALLOWED_ORIGINS ? parseOrigins(env.WAMP_ALLOWED_ORIGINS) : undefined,
+    authTimeoutMs: integer(env.WAMP_AUTH_TIMEOUT_MS, 20_000, 'WAMP_AUTH_TIMEOUT_MS'),
   };
 }
 

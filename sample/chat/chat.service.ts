@@ -20,7 +20,7 @@ export interface ChatUser {
 
 /** The name shown in the chat: the session's auth key, or an anonymous name from its id. */
 export function usernameOf(session: WampSession): string {
-  return `anonymous-${session.id.slice(0, 6)}`;
+  return session.identity?.authKey ?? `anonymous-${session.id.slice(0, 6)}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { WampException, WampRpc } from '../../src/index.js';
+import { WampException, WampRpc, WampSession } from '../../src/index.js';
 import { RPC, SAMPLE_ERROR } from '../uris.js';
 
 const MAX_SLOW_MS = 10_000;
@@ -18,6 +18,11 @@ export class SampleRpcService {
   @WampRpc(`${RPC}echo`)
   echo(value: unknown): unknown {
     return value;
+  }
+
+  @WampRpc(`${RPC}whoami`)
+  whoami(@WampSession() session: WampSession): { sessionId: string; authKey: string | null } {
+    return { sessionId: session.id, authKey: session.identity?.authKey ?? null };
   }
 
   @WampRpc(`${RPC}slow`)
