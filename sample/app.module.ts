@@ -8,6 +8,7 @@ import type { SampleConfig } from './sample-config.js';
 import { EVENT, TIME_TOPIC } from './uris.js';
 import { UserDirectory } from './users/user-directory.js';
 import { UsersModule } from './users/users.module.js';
+import { PageController } from './web/page.controller.js';
 
 /** The sample application: every feature of nest-wamp in one module. */
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
           }),
         }),
       ],
+      controllers: [PageController],
       providers: [SampleRpcService, CalculatorService, ChatService, ClockService],
     };
   }

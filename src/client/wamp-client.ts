@@ -1,6 +1,6 @@
 import { WampCallError } from './wamp-call-error.js';
 import { signChallengeAsAutobahn } from './wamp-cra-signing.js';
-import type { WebSocketLike } from './websocket-like.js';
+import type { CloseEventLike, MessageEventLike, WebSocketLike } from './websocket-like.js';
 
 export type WampEventHandler = (event: unknown, topic: string) => void;
 
@@ -40,7 +40,7 @@ export class WampClient {
   /** Prefer `open()`, which waits for WELCOME. */
   constructor(protected readonly socket: WebSocketLike) {
     this.closed = new Promise((resolve) => {
-      socket.onclose = ({ code, reason }) => {
+      socket.onclose = ({ code, reason }: CloseEventLike) => {
         for (const call of this.pendingCalls.values()) call.reject(new Error(`connection closed (${code})`));
         this.pendingCalls.clear();
         resolve({ code, reason });
@@ -143,11 +143,11 @@ export class WampClient {
     return new Promise((resolve, reject) => {
       this.socket.onerror = () => reject(new Error('WebSocket error before WELCOME'));
       this.closed.then(({ code, reason }) => reject(new Error(`closed before WELCOME (${code} ${reason})`)));
-      this.socket.onmessage = ({ data }) => {
+      this.socket.onmessage = ({ data }: MessageEventLike) => {
         const message = parse(data);
         if (message?.[0] !== 0) return;
         [, this.sessionId, this.protocolVersion, this.serverIdent] = message as [number, string, number, string];
-        this.socket.onmessage = ({ data: next }) => this.dispatch(parse(next));
+        this.socket.onmessage = ({ data: next }: MessageEventLike) => this.dispatch(parse(next));
         resolve();
       };
     });
