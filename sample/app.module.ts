@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { WampModule } from '../src/index.js';
+import { RedisBackplane } from '../src/redis/index.js';
 import { ChatService } from './chat/chat.service.js';
 import { ClockService } from './clock/clock.service.js';
 import { CalculatorService } from './rpc/calculator.service.js';
@@ -23,6 +24,7 @@ export class AppModule {
           useFactory: (users: UserDirectory) => ({
             path: '/ws',
             allowedOrigins: config.allowedOrigins,
+            backplane: config.redisUrl ? new RedisBackplane({ url: config.redisUrl }) : undefined,
             topics: {
               [`${EVENT}feed/*`]: true,
               [`${EVENT}sub-only`]: { subscribe: true, publish: false },

@@ -6,6 +6,8 @@ export interface SampleConfig {
   readonly allowedOrigins?: Array<string | RegExp>;
   /** How long a session may stay unauthenticated (0: forever). */
   readonly authTimeoutMs: number;
+  /** Share pub/sub with other instances through this Redis (`WAMP_REDIS_URL`); unset: one instance. */
+  readonly redisUrl?: string;
 }
 
 export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -14,6 +16,7 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     port: integer(env.PORT, 8080, 'PORT'),
     allowedOrigins: env.WAMP_ALLOWED_ORIGINS ? parseOrigins(env.WAMP_ALLOWED_ORIGINS) : undefined,
     authTimeoutMs: integer(env.WAMP_AUTH_TIMEOUT_MS, 20_000, 'WAMP_AUTH_TIMEOUT_MS'),
+    redisUrl: env.WAMP_REDIS_URL || undefined,
   };
 }
 

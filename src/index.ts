@@ -49,6 +49,7 @@ export type { WampHandshake, WampCloseInfo, WampIdentity } from './session/wamp-
 // Sending from the server
 export { WampBroker } from './broker/wamp-broker.js';
 export type { DeliveryFilter } from './pubsub/delivery-filter.js';
+export { MemoryBackplane, type WampBackplane, type BackplaneMessage, type BackplaneSink } from './pubsub/backplane.js';
 
 // Protocol constants
 export { WampErrorUri, WampErrorDescription } from './protocol/error-uris.js';

@@ -14,19 +14,20 @@ export class WampBroker {
 
   /**
    * Sends an event to the subscribers of `topic`: to all of them, to all but `exclude`, or
-   * only to those in `eligible` (clj-wamp's send-event!, broadcast-event! and emit-event!).
-   * Returns how many sessions it was sent to.
+   * only to those in `eligible` (clj-wamp's send-event!, broadcast-event! and emit-event!), on
+   * every instance when a backplane connects them. Returns how many sessions of this instance it
+   * was sent to.
    */
   publish(topic: string, event: unknown, recipients: DeliveryFilter = {}): number {
-    return this.engine.dispatcher.dispatch(topic, event, recipients);
+    return this.engine.dispatcher.publish(topic, event, recipients);
   }
 
-  /** Ids of the sessions subscribed to `topic` (clj-wamp's get-topic-clients). */
+  /** Ids of this instance's sessions subscribed to `topic` (clj-wamp's get-topic-clients). */
   subscribers(topic: string): string[] {
     return [...(this.engine.topics.subscribers(topic) ?? [])].map((session) => session.id);
   }
 
-  /** Topics that have at least one subscriber. */
+  /** Topics that have at least one subscriber on this instance. */
   topics(): string[] {
     return this.engine.topics.topics();
   }
@@ -43,7 +44,7 @@ export class WampBroker {
     return session ? this.engine.router.unsubscribe(session, topic) : false;
   }
 
-  /** The open sessions. */
+  /** The open sessions of this instance. */
   sessions(): WampSession[] {
     return [...this.engine.sessions.values()];
   }

@@ -1,4 +1,5 @@
 import { resolveAuthOptions, type ResolvedAuthOptions } from '../auth/resolve-auth-options.js';
+import { MemoryBackplane, type WampBackplane } from '../pubsub/backplane.js';
 import { NEST_WAMP_VERSION } from '../version.js';
 import type { WampOriginRule } from '../transport/handshake.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
@@ -18,6 +19,7 @@ export interface ResolvedWampOptions {
   readonly exposeInternalErrors: boolean;
   readonly shutdownGraceMs: number;
   readonly auth?: ResolvedAuthOptions;
+  readonly backplane: WampBackplane;
 }
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -49,6 +51,8 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
     fail('host', 'a non-empty string', options.host);
   }
+  const backplane = options.backplane ?? new MemoryBackplane();
+  if (!isBackplane(backplane)) fail('backplane', 'a WampBackplane (start, publish, watch, unwatch, close)', backplane);
   const topics = options.topics ?? {};
   for (const [pattern, rule] of Object.entries(topics)) {
     if (!pattern) fail('topics', 'non-empty topic URIs or patterns as keys', pattern);
@@ -69,7 +73,13 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
     exposeInternalErrors: options.exposeInternalErrors ?? false,
     shutdownGraceMs,
     auth: options.auth === undefined ? undefined : resolveAuthOptions(options.auth),
+    backplane,
   };
+}
+
+function isBackplane(value: unknown): value is WampBackplane {
+  const methods = ['start', 'publish', 'watch', 'unwatch', 'close'] as const;
+  return typeof value === 'object' && value !== null && methods.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
 }
 
 function isOriginList(value: unknown): boolean {

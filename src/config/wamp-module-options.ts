@@ -1,4 +1,5 @@
 import type { WampAuthOptions } from '../auth/wamp-auth-options.js';
+import type { WampBackplane } from '../pubsub/backplane.js';
 import type { WampOriginRule } from '../transport/handshake.js';
 
 /** A static topic rule: `true`/`false` for both actions, or each one separately. */
@@ -44,6 +45,11 @@ export interface WampModuleOptions {
    * clients get "internal error" and the message goes to the log only.
    */
   exposeInternalErrors?: boolean;
+  /**
+   * How several instances of the app share pub/sub: `new RedisBackplane({ url })` from
+   * `nest-wamp/redis`, or your own `WampBackplane`. Default: one instance, in memory.
+   */
+  backplane?: WampBackplane;
   /** WAMP-CRA authentication and permissions (see README, "Authentication"). Default: none, everyone may do everything. */
   auth?: WampAuthOptions;
   /** On shutdown, how long sessions get to finish the closing handshake before being cut. Default 1000 ms. */

@@ -5,6 +5,7 @@ import { permissionsProblem } from '../auth/permissions.js';
 import type { ResolvedAuthOptions } from '../auth/resolve-auth-options.js';
 import type { ResolvedWampOptions } from '../config/resolve-options.js';
 import { CloseCode } from '../protocol/decode.js';
+import type { WampBackplane } from '../pubsub/backplane.js';
 import { EventDispatcher } from '../pubsub/event-dispatcher.js';
 import { TopicIndex } from '../pubsub/topic-index.js';
 import { HandlerRegistry } from '../router/handler-registry.js';
@@ -30,8 +31,9 @@ export interface WampUpgradeDelegate {
 export class WampEngine {
   readonly handlers = new HandlerRegistry();
   readonly sessions = new SessionRegistry();
-  readonly topics = new TopicIndex();
-  readonly dispatcher = new EventDispatcher(this.topics);
+  readonly backplane: WampBackplane;
+  readonly topics: TopicIndex;
+  readonly dispatcher: EventDispatcher;
   readonly hooks: WampHooks;
   readonly access: AccessPolicy;
   /** WAMP-CRA, when the `auth` option is set. */
@@ -44,6 +46,9 @@ export class WampEngine {
     readonly options: ResolvedWampOptions,
     readonly logger: WampLogger,
   ) {
+    const backplane = (this.backplane = options.backplane);
+    this.topics = new TopicIndex({ activated: (topic) => backplane.watch(topic), deactivated: (topic) => backplane.unwatch(topic) });
+    this.dispatcher = new EventDispatcher(this.topics, backplane);
     this.hooks = new WampHooks(logger);
     this.access = new AccessPolicy(options.auth !== undefined);
     if (options.auth) {
@@ -76,6 +81,7 @@ export class WampEngine {
 
   /** Starts serving: on the app's HTTP server, or on the own port when `port` is set. */
   async start(appHttpServer: Server | undefined): Promise<void> {
+    await this.backplane.start(this.dispatcher.receive, this.logger);
     const served = `${this.handlers.procedureUris().length} procedures, ${this.handlers.topicPatterns('subscribe').length} subscribe and ${this.handlers.topicPatterns('publish').length} publish rules`;
     if (this.options.port !== undefined) {
       const address = await this.transport.listen(this.options.port, this.options.host);
@@ -91,9 +97,10 @@ export class WampEngine {
     this.logger.log(`WAMP v1 on the application's port, path ${this.options.path} (${served})`);
   }
 
-  /** Closes every session with 1001 and stops accepting connections. */
-  stop(): Promise<void> {
-    return this.transport.close(CloseCode.goingAway, 'server shutting down', this.options.shutdownGraceMs);
+  /** Closes every session with 1001, stops accepting connections, then closes the backplane. */
+  async stop(): Promise<void> {
+    await this.transport.close(CloseCode.goingAway, 'server shutting down', this.options.shutdownGraceMs);
+    await this.backplane.close();
   }
 
   private registerStaticTopics(): void {

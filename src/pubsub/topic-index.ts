@@ -1,8 +1,16 @@
 import type { ServerSession } from '../session/server-session.js';
 
+/** Told when a topic gets its first subscriber on this instance, and when it loses its last. */
+export interface TopicActivity {
+  activated(topic: string): void;
+  deactivated(topic: string): void;
+}
+
 /** Who is subscribed to what on this instance. It keeps both directions in step. */
 export class TopicIndex {
   private readonly subscribersByTopic = new Map<string, Set<ServerSession>>();
+
+  constructor(private readonly activity?: TopicActivity) {}
 
   /** Adds a subscription; false when the session already had it (subscribing twice is a no-op). */
   subscribe(session: ServerSession, topic: string): boolean {
@@ -11,6 +19,7 @@ export class TopicIndex {
     if (!subscribers) {
       subscribers = new Set();
       this.subscribersByTopic.set(topic, subscribers);
+      this.activity?.activated(topic);
     }
     subscribers.add(session);
     session.topics.add(topic);
@@ -23,7 +32,10 @@ export class TopicIndex {
     const subscribers = this.subscribersByTopic.get(topic);
     if (subscribers) {
       subscribers.delete(session);
-      if (subscribers.size === 0) this.subscribersByTopic.delete(topic);
+      if (subscribers.size === 0) {
+        this.subscribersByTopic.delete(topic);
+        this.activity?.deactivated(topic);
+      }
     }
     return true;
   }

@@ -284,7 +284,7 @@ export class WampRouter {
       eligible: rewrite?.recipients.eligible ? [...rewrite.recipients.eligible] : publication.eligible,
     };
     try {
-      this.deps.dispatcher.dispatch(delivered.topic, delivered.event, delivered);
+      this.deps.dispatcher.publish(delivered.topic, delivered.event, delivered);
     } catch (error) {
       this.deps.logger.warn(`PUBLISH to ${delivered.topic} dropped: ${errorMessage(error)}`);
       return;

@@ -1,7 +1,10 @@
-/** Waits until `condition()` holds, polling each event-loop turn; rejects after `timeoutMs`. */
-export async function until(condition: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
+/**
+ * Waits until `condition()` holds (it may be async), polling every few milliseconds; rejects
+ * after `timeoutMs`.
+ */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 2000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_PAYLOAD, resolveWampOptions } from '../../src/config/resolve-options.js';
 import { WampOptionsError } from '../../src/config/wamp-options-error.js';
+import { MemoryBackplane } from '../../src/pubsub/backplane.js';
 import type { WampModuleOptions } from '../../src/config/wamp-module-options.js';
 import { NEST_WAMP_VERSION } from '../../src/version.js';
 
@@ -30,6 +31,8 @@ describe('resolveWampOptions', () => {
       excludeMeByDefault: false,
       exposeInternalErrors: false,
       shutdownGraceMs: 1000,
+      auth: undefined,
+      backplane: new MemoryBackplane(),
     };
 
     it('fills in every default for {}', () => {
@@ -81,11 +84,13 @@ describe('resolveWampOptions', () => {
         excludeMeByDefault: true,
         exposeInternalErrors: true,
         shutdownGraceMs: 0,
+        backplane: new MemoryBackplane(),
       };
       const resolved = resolveWampOptions(options);
-      expect(resolved).toEqual(options);
+      expect(resolved).toEqual({ ...options, auth: undefined });
       expect(resolved.allowedOrigins).toBe(allowedOrigins);
       expect(resolved.topics).toBe(topics);
+      expect(resolved.backplane).toBe(options.backplane);
     });
 
     it.each<[string, WampModuleOptions]>([
@@ -120,6 +125,7 @@ describe('resolveWampOptions', () => {
       ['a number for allowMissingOrigin', 'allowMissingOrigin', { allowMissingOrigin: 1 }],
       ['a string for exposeInternalErrors', 'exposeInternalErrors', { exposeInternalErrors: 'true' }],
       ['an empty host', 'host', { host: '' }],
+      ['a backplane that is not one', 'backplane', { backplane: { publish() {} } }],
       ['a non-string serverIdent', 'serverIdent', { serverIdent: 42 }],
       ['a non-string host', 'host', { host: 127001 }],
       ['a negative port', 'port', { port: -1 }],

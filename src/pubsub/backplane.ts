@@ -1,0 +1,42 @@
+import type { WampLogger } from '../router/wamp-logger.js';
+import type { DeliveryFilter } from './delivery-filter.js';
+
+/** An event on its way between instances: the encoded EVENT frame and who may receive it. */
+export interface BackplaneMessage {
+  readonly topic: string;
+  /** The `[8, topic, event]` frame, encoded once by the publishing instance. */
+  readonly frame: string | Buffer;
+  readonly filter: DeliveryFilter;
+}
+
+/** What a backplane hands the events of other instances to. */
+export type BackplaneSink = (message: BackplaneMessage) => void;
+
+/**
+ * How the instances of an application share events. The instance that publishes delivers to its
+ * own subscribers itself and gives the event to the backplane for the others; each instance tells
+ * the backplane which topics it has subscribers for, so that it only receives those.
+ * `MemoryBackplane` (one instance, the default) and `RedisBackplane` (`nest-wamp/redis`)
+ * implement it.
+ */
+export interface WampBackplane {
+  /** Starts delivering other instances' events to `sink`. Must not wait for a remote service to be up. */
+  start(sink: BackplaneSink, logger: WampLogger): void | Promise<void>;
+  /** Sends an event to the other instances; never throws, never buffers without bound. */
+  publish(message: BackplaneMessage): void;
+  /** This instance now has a subscriber on `topic`. */
+  watch(topic: string): void;
+  /** This instance no longer has a subscriber on `topic`. */
+  unwatch(topic: string): void;
+  /** Releases what `start` opened. */
+  close(): Promise<void>;
+}
+
+/** A single instance: nothing to share, so every method is a no-op. */
+export class MemoryBackplane implements WampBackplane {
+  start(): void {}
+  publish(): void {}
+  watch(): void {}
+  unwatch(): void {}
+  async close(): Promise<void> {}
+}

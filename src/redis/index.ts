@@ -1,0 +1,1 @@
+export { RedisBackplane, type RedisBackplaneOptions } from './redis-backplane.js';
