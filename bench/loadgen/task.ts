@@ -1,0 +1,38 @@
+import type { ProtocolName } from '../protocol.js';
+
+interface Common {
+  readonly protocol: ProtocolName;
+  /** Peer URLs; subscribers are spread over them, everything else uses the first. */
+  readonly urls: readonly string[];
+  readonly warmupMs: number;
+  readonly measureMs: number;
+}
+
+export type Task =
+  | (Common & { readonly scenario: 'rpc'; readonly connections: number; readonly depth: number; readonly payloadBytes: number })
+  | (Common & { readonly scenario: 'fanout'; readonly subscribers: number; readonly window: number })
+  | (Common & { readonly scenario: 'paced'; readonly subscribers: number; readonly rate: number })
+  | (Common & { readonly scenario: 'conns'; readonly from: number; readonly to: number; readonly concurrency: number; readonly auth: boolean })
+  | (Common & {
+      readonly scenario: 'churn';
+      readonly cycles: number;
+      readonly concurrency: number;
+      readonly connections: number;
+      readonly depth: number;
+    });
+
+/** What the load generator reports: named figures, and its own CPU time. */
+export interface LoadResult {
+  readonly figures: Record<string, number>;
+  readonly loadgenCpuMs: number;
+  readonly wallMs: number;
+}
+
+/** Load generator → orchestrator. */
+export type LoadgenMessage =
+  | { type: 'mark'; name: string; gc?: boolean }
+  | { type: 'result'; result: LoadResult }
+  | { type: 'failed'; error: string };
+
+/** Orchestrator → load generator. */
+export type OrchestratorMessage = { type: 'marked'; name: string };

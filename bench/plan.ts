@@ -1,0 +1,63 @@
+import type { Task } from './loadgen/task.js';
+import { type PeerName, type PeerSettings, PROTOCOL_OF, type ProtocolName } from './protocol.js';
+
+/** One measurement: some peer processes, one task for the load generator(s). */
+export interface Entry {
+  readonly scenario: string;
+  /** How the row is labelled in the results. */
+  readonly label: string;
+  readonly peers: readonly PeerSettings[];
+  readonly protocol: ProtocolName;
+  readonly task: DistributiveOmit<Task, 'urls' | 'protocol'>;
+  /** Load-generator processes splitting the task (rpc only). Default 1. */
+  readonly generators?: number;
+  /** Pin the peer to core 0 and the load generator to core 1. Default true. */
+  readonly pinned?: boolean;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface PlanOptions {
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  readonly redisUrl: string;
+  readonly channelPrefix: string;
+}
+
+const ALL: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp', 'nest-wamp-guarded'];
+const NO_GUARD_VARIANT: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp'];
+
+/** Every scenario of the suite, each over its peers, in the order a round runs them. */
+export function plan(options: PlanOptions): Entry[] {
+  const timing = { warmupMs: options.warmupMs, measureMs: options.measureMs };
+  const single = (scenario: string, peers: readonly PeerName[], task: Entry['task'], settings: Partial<PeerSettings> = {}) =>
+    peers.map((peer): Entry => ({ scenario, label: peer, peers: [{ peer, ...settings }], protocol: PROTOCOL_OF[peer], task }));
+  const rpcTask = (payloadBytes: number): Entry['task'] => ({ scenario: 'rpc', connections: 32, depth: 8, payloadBytes, ...timing });
+  const fanoutTask: Entry['task'] = { scenario: 'fanout', subscribers: 200, window: 4, ...timing };
+  const cluster = (label: string, peer: PeerName, instances: number): Entry => ({
+    scenario: 'cluster',
+    label,
+    peers: Array.from({ length: instances }, () =>
+      instances > 1 ? { peer, redisUrl: options.redisUrl, channelPrefix: options.channelPrefix } : { peer },
+    ),
+    protocol: PROTOCOL_OF[peer],
+    task: fanoutTask,
+    pinned: false,
+  });
+  return [
+    ...single('rpc', ALL, rpcTask(16)),
+    ...single('payload-1k', ALL, rpcTask(1024)),
+    ...single('payload-64k', ALL, rpcTask(64 * 1024)),
+    ...single('fanout', NO_GUARD_VARIANT, fanoutTask),
+    ...single('paced', NO_GUARD_VARIANT, { scenario: 'paced', subscribers: 200, rate: 250, ...timing }),
+    ...single('conns', ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio'], { scenario: 'conns', from: 2000, to: 5000, concurrency: 50, auth: false, ...timing }),
+    ...single('conns', ['nest-wamp'], { scenario: 'conns', from: 2000, to: 5000, concurrency: 50, auth: true, ...timing }, { auth: true }),
+    ...single('churn', NO_GUARD_VARIANT, { scenario: 'churn', cycles: 5000, concurrency: 32, connections: 32, depth: 8, ...timing }),
+    cluster('nest-wamp ×1', 'nest-wamp', 1),
+    cluster('nest-wamp ×2 (Redis)', 'nest-wamp', 2),
+    cluster('socketio ×1', 'socketio', 1),
+    cluster('socketio ×2 (Redis adapter)', 'socketio', 2),
+    { scenario: 'loadgen', label: 'raw-ws, 1 generator', peers: [{ peer: 'raw-ws' }], protocol: 'raw-ws', task: rpcTask(16) },
+    { scenario: 'loadgen', label: 'raw-ws, 2 generators', peers: [{ peer: 'raw-ws' }], protocol: 'raw-ws', task: rpcTask(16), generators: 2 },
+  ];
+}

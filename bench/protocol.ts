@@ -1,0 +1,36 @@
+/**
+ * What every peer of the benchmark serves, in its own protocol: an echo procedure (the reply
+ * carries the request's payload back) and one topic that subscribers join and a publisher
+ * publishes to (every subscriber gets every event; the publisher is not a subscriber).
+ */
+export const WAMP_ECHO = 'urn:bench:echo';
+export const WAMP_TOPIC = 'urn:bench:topic';
+
+/** The peers, by name. */
+export const PEERS = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp', 'nest-wamp-guarded'] as const;
+export type PeerName = (typeof PEERS)[number];
+
+/** The wire protocol a peer speaks, i.e. which load-generator client talks to it. */
+export type ProtocolName = 'raw-ws' | 'nest-ws' | 'socketio' | 'wamp';
+
+export const PROTOCOL_OF: Record<PeerName, ProtocolName> = {
+  'raw-ws': 'raw-ws',
+  'nest-ws': 'nest-ws',
+  socketio: 'socketio',
+  'nest-socketio': 'socketio',
+  'nest-wamp': 'wamp',
+  'nest-wamp-guarded': 'wamp',
+};
+
+/** How a peer process is started. */
+export interface PeerSettings {
+  readonly peer: PeerName;
+  /** WAMP: require anonymous WAMP-CRA before anything (the conns scenario's "authenticated session"). */
+  readonly auth?: boolean;
+  /** Share pub/sub through this Redis (WAMP: RedisBackplane; socket.io: @socket.io/redis-adapter). */
+  readonly redisUrl?: string;
+  readonly channelPrefix?: string;
+}
+
+/** Messages a peer process sends to the orchestrator. */
+export type PeerMessage = { type: 'ready'; port: number } | { type: 'gc-done' };
