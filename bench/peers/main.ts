@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     (globalThis as { gc?: () => void }).gc?.();
     send({ type: 'gc-done' });
   });
+  // Exit normally on SIGTERM, so that --cpu-prof can write its profile.
+  process.on('SIGTERM', () => process.exit(0));
   send({ type: 'ready', port });
 }
 

@@ -1,5 +1,6 @@
 import {
   type CallHandler,
+  type INestApplication,
   type CanActivate,
   type ExecutionContext,
   Injectable,
@@ -59,6 +60,12 @@ export interface NestWampSettings {
 
 /** nest-wamp: the echo procedure, bare or behind a guard and an interceptor, and a static topic. */
 export async function startNestWamp(settings: NestWampSettings): Promise<number> {
+  const app = await createNestWampApp(settings);
+  await app.listen(0, '127.0.0.1');
+  return (app.getHttpServer().address() as AddressInfo).port;
+}
+
+export async function createNestWampApp(settings: NestWampSettings): Promise<INestApplication> {
   const options: WampModuleOptions = {
     topics: { [WAMP_TOPIC]: true },
     auth: settings.auth ? { allowAnonymous: true, timeoutMs: 0, permissions: () => ({ all: true }) } : undefined,
@@ -69,7 +76,5 @@ export async function startNestWamp(settings: NestWampSettings): Promise<number>
     providers: settings.guarded ? [GuardedEcho, CallsOnlyGuard, CountingInterceptor] : [BareEcho],
   })
   class BenchModule {}
-  const app = await NestFactory.create(BenchModule, { logger: false });
-  await app.listen(0, '127.0.0.1');
-  return (app.getHttpServer().address() as AddressInfo).port;
+  return NestFactory.create(BenchModule, { logger: false });
 }

@@ -2,18 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { ExternalContextCreator } from '@nestjs/core';
 import { WampRegistrationError } from '../router/handler-registry.js';
-import type { WampInvocation } from '../router/invocation.js';
 import { hasRestParameter } from './has-rest-parameter.js';
+import { type CompiledWampHandler, compilePipeline, resolveEnhancers } from './wamp-handler-pipeline.js';
 import { WampMetadataAccessor } from './wamp-metadata.accessor.js';
-import { WampParamsFactory } from './wamp-params.factory.js';
+import { positionalArgs, WampParamsFactory } from './wamp-params.factory.js';
 import { WAMP_CONTEXT_TYPE, WAMP_POSITIONAL_PARAMS_METADATA, WampParamtype } from './wamp.constants.js';
-
-export type CompiledWampHandler = (invocation: WampInvocation) => Promise<unknown>;
 
 /**
  * Turns a decorated method into a handler the router calls, with the guards, interceptors,
  * pipes and exception filters that apply to it (global, class and method ones), exactly as Nest
- * runs them around a controller. Each method is compiled once, at bootstrap.
+ * runs them around a controller. Each method is compiled once, at bootstrap: Nest resolves the
+ * enhancers, and `compilePipeline` runs them without the per-call overhead of Nest's generic
+ * pipeline (falling back to that pipeline on a Nest version that does not expose the resolution).
  */
 @Injectable()
 export class WampHandlerFactory {
@@ -24,9 +24,10 @@ export class WampHandlerFactory {
 
   create(instance: object, methodName: string, source: string): CompiledWampHandler {
     const method = (instance as Record<string, (...args: unknown[]) => unknown>)[methodName];
-    const paramsKey = this.metadata.hasParamDecorators(instance.constructor, methodName)
-      ? ROUTE_ARGS_METADATA
-      : this.definePositionalParams(instance, methodName, source);
+    const positional = !this.metadata.hasParamDecorators(instance.constructor, methodName);
+    const paramsKey = positional ? this.definePositionalParams(instance, methodName, source) : ROUTE_ARGS_METADATA;
+    const enhancers = resolveEnhancers(this.contextCreator, instance, methodName, paramsKey, this.paramsFactory);
+    if (enhancers) return compilePipeline(instance, methodName, enhancers, positional ? positionalArgs : undefined);
     const run = this.contextCreator.create(
       instance,
       method,

@@ -27,19 +27,24 @@ export class WampParamsFactory implements ParamsFactory {
 
 /**
  * Without an index: a call's arguments, or a publication's event. With one: the positional
- * parameter at that index, which is the call's argument for a call, (topic, session) for a
- * subscription and (event, topic, session) for a publication.
+ * parameter at that index (see `positionalArgs`).
  */
 function payload(invocation: WampInvocation, index: ParamData): unknown {
-  if (typeof index !== 'number') {
-    return invocation.kind === 'call' ? invocation.args : invocation.kind === 'publish' ? invocation.event : undefined;
-  }
+  if (typeof index === 'number') return positionalArgs(invocation)[index];
+  return invocation.kind === 'call' ? invocation.args : invocation.kind === 'publish' ? invocation.event : undefined;
+}
+
+/**
+ * What a handler without parameter decorators is given: a call's arguments, (topic, session)
+ * for a subscription, (event, topic, session) for a publication.
+ */
+export function positionalArgs(invocation: WampInvocation): unknown[] {
   switch (invocation.kind) {
     case 'call':
-      return invocation.args[index];
+      return invocation.args;
     case 'subscribe':
-      return [invocation.uri, invocation.session][index];
+      return [invocation.uri, invocation.session];
     case 'publish':
-      return [invocation.event, invocation.uri, invocation.session][index];
+      return [invocation.event, invocation.uri, invocation.session];
   }
 }

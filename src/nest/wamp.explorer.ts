@@ -69,7 +69,7 @@ export class WampExplorer implements OnModuleInit {
         if (uriPatternKind(uri) !== 'exact') {
           throw new WampRegistrationError(`${source}: procedure URIs are exact; "*" patterns are for topics ("${uri}").`);
         }
-        handlers.addProcedure(uri, (call) => handler(call), source);
+        handlers.addProcedure(uri, handler, source);
         return;
       case 'subscribe':
         handlers.addSubscribeRule(uri, { source, handler });

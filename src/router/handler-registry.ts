@@ -2,10 +2,11 @@ import { UriPatternTable } from '../protocol/uri-pattern.js';
 import type { WampPublishDecision } from './publish-decision.js';
 import type { WampCallInvocation, WampPublishInvocation, WampSubscribeInvocation } from './invocation.js';
 
-export type CallHandler = (call: WampCallInvocation) => Promise<unknown>;
-/** Resolves truthy to allow the subscription. */
-export type SubscribeHandler = (subscription: WampSubscribeInvocation) => Promise<unknown>;
-export type PublishHandler = (publication: WampPublishInvocation) => Promise<WampPublishDecision>;
+/** Handlers answer synchronously, or with a Promise; both are welcome. */
+export type CallHandler = (call: WampCallInvocation) => unknown;
+/** A truthy answer allows the subscription. */
+export type SubscribeHandler = (subscription: WampSubscribeInvocation) => unknown;
+export type PublishHandler = (publication: WampPublishInvocation) => WampPublishDecision | Promise<WampPublishDecision>;
 
 /** A topic rule: a handler that decides, or a static allow/deny (`topics` option). */
 export type TopicRule<H> =

@@ -175,10 +175,19 @@ export class WampRouter {
       );
       return;
     }
-    handler(call).then(
-      (result) => this.finishWithResult(call, result),
-      (error) => this.finishWithError(call, toCallError(error, this.deps.options.exposeInternalErrors), error),
-    );
+    let result: unknown;
+    try {
+      result = handler(call);
+    } catch (error) {
+      this.fail(call, error);
+      return;
+    }
+    if (isPromiseLike(result)) result.then((value) => this.finishWithResult(call, value), (error) => this.fail(call, error));
+    else this.finishWithResult(call, result);
+  }
+
+  private fail(call: WampCallInvocation, error: unknown): void {
+    this.finishWithError(call, toCallError(error, this.deps.options.exposeInternalErrors), error);
   }
 
   private finishWithResult(call: WampCallInvocation, result: unknown): void {
@@ -234,9 +243,20 @@ export class WampRouter {
       if (rule.allow && this.deps.access.allows(session, 'subscribe', topic)) this.forceSubscribe(session, topic);
       return;
     }
-    return rule.handler({ kind: 'subscribe', session, uri: topic }).then(
-      (allowed) => {
-        if (allowed) this.forceSubscribe(session, topic);
+    let allowed: unknown;
+    try {
+      allowed = rule.handler({ kind: 'subscribe', session, uri: topic });
+    } catch (error) {
+      this.logDenied('SUBSCRIBE', topic, error);
+      return;
+    }
+    if (!isPromiseLike(allowed)) {
+      if (allowed) this.forceSubscribe(session, topic);
+      return;
+    }
+    return Promise.resolve(allowed).then(
+      (value) => {
+        if (value) this.forceSubscribe(session, topic);
       },
       (error) => this.logDenied('SUBSCRIBE', topic, error),
     );
@@ -265,9 +285,15 @@ export class WampRouter {
       if (rule.allow && this.deps.access.allows(publication.session, 'publish', publication.uri)) this.deliver(publication, true);
       return;
     }
-    const decision = rule.handler(publication);
+    let decision: WampPublishDecision | PromiseLike<WampPublishDecision>;
+    try {
+      decision = rule.handler(publication);
+    } catch (error) {
+      this.logDenied('PUBLISH', publication.uri, error);
+      return;
+    }
     return isPromiseLike(decision)
-      ? decision.then(
+      ? Promise.resolve(decision).then(
           (value) => this.deliver(publication, value),
           (error) => this.logDenied('PUBLISH', publication.uri, error),
         )
