@@ -158,32 +158,15 @@ export function compilePipeline(
       index < interceptors.length
         ? defer(() => {
             const observable = interceptors[index].intercept(context, {
+              // The next step starts inside the async context handle() was called in (as in Nest),
+              // so that what an interceptor set up with AsyncLocalStorage reaches the handler.
               handle: () => defer(inCallersAsyncScope(() => next(index + 1))),
             });
             return isObservable(observable) ? observable : from(observable).pipe(mergeAll());
           })
-        : handlerObservable(contextArgs);
-    return lastValueFrom(next(0), { defaultValue: undefined });
+        : resultObservable(callHandler(contextArgs));
+    return lastValueFrom(next(0));
   };
-
-  /** The handler as the innermost Observable: its value (awaited), or the values of the Observable it returned. */
-  const handlerObservable = (contextArgs: unknown[]): Observable<unknown> =>
-    new Observable((subscriber) => {
-      let inner: { unsubscribe(): void } | undefined;
-      const emit = (result: unknown): void => {
-        if (subscriber.closed) return;
-        if (isObservable(result)) {
-          inner = result.subscribe(subscriber);
-          return;
-        }
-        subscriber.next(result);
-        subscriber.complete();
-      };
-      const result = callHandler(contextArgs);
-      if (isPromiseLike(result)) Promise.resolve(result).then(emit, (error: unknown) => subscriber.error(error));
-      else emit(result);
-      return () => inner?.unsubscribe();
-    });
 
   const guarded = (context: WampExecutionContext, contextArgs: unknown[], from: number): unknown => {
     for (let i = from; i < guards.length; i++) {
@@ -212,6 +195,25 @@ export function compilePipeline(
       return onError(error, contextArgs);
     }
   };
+}
+
+/** A handler's result, already computed, as the innermost Observable of an interceptor chain. */
+function resultObservable(result: unknown): Observable<unknown> {
+  return new Observable((subscriber) => {
+    let inner: { unsubscribe(): void } | undefined;
+    const emit = (value: unknown): void => {
+      if (subscriber.closed) return;
+      if (isObservable(value)) {
+        inner = value.subscribe(subscriber);
+        return;
+      }
+      subscriber.next(value);
+      subscriber.complete();
+    };
+    if (isPromiseLike(result)) Promise.resolve(result).then(emit, (error: unknown) => subscriber.error(error));
+    else emit(result);
+    return () => inner?.unsubscribe();
+  });
 }
 
 /** A handler's result as the caller gets it: a Promise is awaited, an Observable reduced to its last value. */
