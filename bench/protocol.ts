@@ -33,4 +33,4 @@ export interface PeerSettings {
 }
 
 /** Messages a peer process sends to the orchestrator. */
-export type PeerMessage = { type: 'ready'; port: number } | { type: 'gc-done' };
+export type PeerMessage = { type: 'ready'; port: number } | { type: 'gc-done'; memory: NodeJS.MemoryUsage };

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   process.on('message', (message: { type: string }) => {
     if (message.type !== 'gc') return;
     (globalThis as { gc?: () => void }).gc?.();
-    send({ type: 'gc-done' });
+    send({ type: 'gc-done', memory: process.memoryUsage() });
   });
   // Exit normally on SIGTERM, so that --cpu-prof can write its profile.
   process.on('SIGTERM', () => process.exit(0));

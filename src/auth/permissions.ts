@@ -25,27 +25,42 @@ export const CATEGORY_OF: Readonly<Record<WampActionKind, WampPermissionCategory
   publish: 'publish',
 };
 
-/** A permission map compiled once for fast checks. */
+type CompiledGrant = boolean | UriPatternTable<boolean>;
+
+/** A permission map compiled for fast checks; one permission object compiles once, however many sessions share it. */
 export class CompiledPermissions {
-  private readonly categories = new Map<WampPermissionCategory, boolean | UriPatternTable<boolean>>();
+  private static readonly cache = new WeakMap<WampPermissions, CompiledPermissions>();
+  private readonly rpc: CompiledGrant;
+  private readonly subscribe: CompiledGrant;
+  private readonly publish: CompiledGrant;
+
+  static of(permissions: WampPermissions): CompiledPermissions {
+    let compiled = CompiledPermissions.cache.get(permissions);
+    if (!compiled) {
+      compiled = new CompiledPermissions(permissions);
+      CompiledPermissions.cache.set(permissions, compiled);
+    }
+    return compiled;
+  }
 
   constructor(readonly source: WampPermissions) {
-    for (const category of ['rpc', 'subscribe', 'publish'] as const) {
-      const grant = source.all === true ? true : source[category];
-      if (typeof grant === 'boolean' || grant === undefined) {
-        this.categories.set(category, grant === true);
-        continue;
-      }
-      const table = new UriPatternTable<boolean>();
-      for (const [pattern, allowed] of Object.entries(grant)) table.add(pattern, allowed === true);
-      this.categories.set(category, table);
-    }
+    this.rpc = compile(source, 'rpc');
+    this.subscribe = compile(source, 'subscribe');
+    this.publish = compile(source, 'publish');
   }
 
   allows(kind: WampActionKind, uri: string): boolean {
-    const grant = this.categories.get(CATEGORY_OF[kind]);
-    return typeof grant === 'boolean' ? grant : grant?.match(uri)?.value === true;
+    const grant = this[CATEGORY_OF[kind]];
+    return typeof grant === 'boolean' ? grant : grant.match(uri)?.value === true;
   }
+}
+
+function compile(source: WampPermissions, category: WampPermissionCategory): CompiledGrant {
+  const grant = source.all === true ? true : source[category];
+  if (typeof grant === 'boolean' || grant === undefined) return grant === true;
+  const table = new UriPatternTable<boolean>();
+  for (const [pattern, allowed] of Object.entries(grant)) table.add(pattern, allowed === true);
+  return table;
 }
 
 /** Checks that a value is a permission map; returns what is wrong, or undefined. */

@@ -28,7 +28,9 @@ export interface WampAuthOptions {
   secret?: (authKey: string, authExtra: Record<string, unknown>, session: WampSession) => MaybePromise<WampSecret | null | undefined>;
   /**
    * The permission map of an authenticated session (`authKey` is null for an anonymous one),
-   * resolved once when it authenticates. May be async.
+   * resolved once when it authenticates. May be async. A map is compiled once per object and
+   * treated as immutable, so returning one shared object per role is cheap; to change what a
+   * role may do, return a new object.
    */
   permissions: (authKey: string | null, session: WampSession) => MaybePromise<WampPermissions>;
   /** Whether a session may authenticate anonymously (authreq without a key, auth without a signature). Default `false`. */

@@ -13,7 +13,7 @@ import { WampHooks } from '../router/wamp-hooks.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import { WampRouter } from '../router/wamp-router.js';
 import { SessionRegistry } from '../session/session-registry.js';
-import { bindSession } from '../transport/session-binding.js';
+import { SessionBinder } from '../transport/session-binding.js';
 import { type UpgradeIdentifier, WampWebSocketServer } from '../transport/wamp-websocket-server.js';
 
 /**
@@ -65,9 +65,10 @@ export class WampEngine {
       logger,
       options,
     });
+    const binder = new SessionBinder(this.router, logger);
     this.transport = new WampWebSocketServer(
       options,
-      (socket, request, identity) => bindSession(this.router, socket, request, identity, logger),
+      (socket, request, identity) => binder.bind(socket, request, identity),
       logger,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
     );

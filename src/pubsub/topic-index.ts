@@ -14,7 +14,7 @@ export class TopicIndex {
 
   /** Adds a subscription; false when the session already had it (subscribing twice is a no-op). */
   subscribe(session: ServerSession, topic: string): boolean {
-    if (session.topics.has(topic)) return false;
+    if (session.hasTopic(topic)) return false;
     let subscribers = this.subscribersByTopic.get(topic);
     if (!subscribers) {
       subscribers = new Set();
@@ -22,13 +22,13 @@ export class TopicIndex {
       this.activity?.activated(topic);
     }
     subscribers.add(session);
-    session.topics.add(topic);
+    session.addTopic(topic);
     return true;
   }
 
   /** Removes a subscription; false when the session did not have it. */
   unsubscribe(session: ServerSession, topic: string): boolean {
-    if (!session.topics.delete(topic)) return false;
+    if (!session.removeTopic(topic)) return false;
     const subscribers = this.subscribersByTopic.get(topic);
     if (subscribers) {
       subscribers.delete(session);
@@ -42,7 +42,7 @@ export class TopicIndex {
 
   /** Removes every subscription of a session and returns the topics it had. */
   unsubscribeAll(session: ServerSession): string[] {
-    const topics = [...session.topics];
+    const topics = [...session.subscriptions];
     for (const topic of topics) this.unsubscribe(session, topic);
     return topics;
   }

@@ -52,15 +52,17 @@ export class WampRouter {
    * handshake established authenticates the session from the start.
    */
   open(socket: SessionSocket, handshake: WampHandshake, identity?: WampIdentity): ServerSession {
-    const session = new ServerSession(newSessionId(), handshake, socket, (error) =>
-      this.deps.logger.error(`pub/sub handling failed for session ${session.id}: ${errorMessage(error)}`),
-    );
+    const session = new ServerSession(newSessionId(), handshake, socket, this.reportQueueError);
     if (identity) session.authenticate(identity);
     this.deps.sessions.add(session);
     session.send(encodeWelcome(session.id, this.deps.options.serverIdent));
     this.deps.hooks.emit('onWampSessionOpen', session);
     return session;
   }
+
+  private readonly reportQueueError = (session: ServerSession, error: unknown): void => {
+    this.deps.logger.error(`pub/sub handling failed for session ${session.id}: ${errorMessage(error)}`);
+  };
 
   /** One frame from the client. */
   receive(session: ServerSession, data: Buffer | string, isBinary: boolean): void {
@@ -82,19 +84,19 @@ export class WampRouter {
     const message = decoded.message;
     switch (message.type) {
       case MessageType.Prefix:
-        session.prefixes.set(message.prefix, message.uri);
+        session.definePrefix(message.prefix, message.uri);
         return;
       case MessageType.Call:
         this.call(session, message);
         return;
       case MessageType.Subscribe: {
-        const topic = session.prefixes.resolve(message.topic);
-        session.pubSubQueue.push(() => this.subscribe(session, topic));
+        const topic = session.resolve(message.topic);
+        session.enqueue(() => this.subscribe(session, topic));
         return;
       }
       case MessageType.Unsubscribe: {
-        const topic = session.prefixes.resolve(message.topic);
-        session.pubSubQueue.push(() => this.unsubscribe(session, topic));
+        const topic = session.resolve(message.topic);
+        session.enqueue(() => this.unsubscribe(session, topic));
         return;
       }
       case MessageType.Publish:
@@ -130,7 +132,7 @@ export class WampRouter {
 
   /** Answers a pending call with a result; false when it is not pending (answered, or session gone). */
   sendCallResult(session: ServerSession, callId: string, result: unknown): boolean {
-    if (!session.pendingCalls.has(callId)) return false;
+    if (!session.isPending(callId)) return false;
     let frame: string;
     try {
       frame = encodeCallResult(callId, result);
@@ -152,18 +154,18 @@ export class WampRouter {
 
   private call(session: ServerSession, message: CallMessage): void {
     const { callId } = message;
-    if (session.pendingCalls.has(callId)) {
+    if (session.isPending(callId)) {
       session.send(encodeCallError(callId, WampErrorUri.invalidMessage, 'call id already in use'));
       return;
     }
     const call: WampCallInvocation = {
       kind: 'call',
       session,
-      uri: session.prefixes.resolve(message.uri),
+      uri: session.resolve(message.uri),
       callId,
       args: message.args,
     };
-    session.pendingCalls.add(callId);
+    session.addPending(callId);
     const handler = this.deps.handlers.procedure(call.uri);
     if (!handler) {
       // Whether a procedure exists is not told to a session that may not call it.
@@ -233,7 +235,7 @@ export class WampRouter {
   }
 
   private subscribe(session: ServerSession, topic: string): void | Promise<void> {
-    if (!session.isOpen || session.topics.has(topic)) return;
+    if (!session.isOpen || session.hasTopic(topic)) return;
     const rule = this.deps.handlers.subscribeRule(topic);
     if (!rule) {
       this.deps.logger.debug(`SUBSCRIBE to ${topic} ignored: no subscribe rule matches`);
@@ -267,12 +269,12 @@ export class WampRouter {
     const publication: WampPublishInvocation = {
       kind: 'publish',
       session,
-      uri: session.prefixes.resolve(message.topic),
+      uri: session.resolve(message.topic),
       event: message.event,
       exclude: filter.exclude,
       eligible: filter.eligible,
     };
-    session.pubSubQueue.push(() => this.publish(publication));
+    session.enqueue(() => this.publish(publication));
   }
 
   private publish(publication: WampPublishInvocation): void | Promise<void> {

@@ -4,21 +4,25 @@ import { SerialQueue } from './serial-queue.js';
 import type { SessionSocket } from './session-socket.js';
 import type { WampHandshake, WampIdentity, WampSession } from './wamp-session.js';
 
+const NO_TOPICS: ReadonlySet<string> = new Set();
+
 /**
  * The server's side of a session: what `WampSession` shows, plus the protocol state that
  * dies with the connection (prefixes, subscriptions, calls awaiting an answer, the queue
- * that keeps pub/sub messages in order).
+ * that keeps pub/sub messages in order). Each of those is created when first needed: most
+ * sessions use few of them, and thousands of idle sessions should cost little memory.
  */
 export class ServerSession implements WampSession {
-  readonly data: Record<string, unknown> = {};
-  readonly prefixes = new PrefixMap();
-  /** Kept by `TopicIndex`, which owns both sides of a subscription. */
-  readonly topics = new Set<string>();
+  private prefixMap?: PrefixMap;
+  /** Kept in step with `TopicIndex`, which owns both sides of a subscription. */
+  private topicSet?: Set<string>;
   /** Call ids received and not answered yet. */
-  readonly pendingCalls = new Set<string>();
+  private pending?: Set<string>;
   /** SUBSCRIBE, UNSUBSCRIBE and PUBLISH run through it one at a time, in arrival order. */
-  readonly pubSubQueue: SerialQueue;
-  private authenticated?: { readonly identity: WampIdentity; readonly grants: CompiledPermissions };
+  private queue?: SerialQueue;
+  private appData?: Record<string, unknown>;
+  private currentIdentity?: WampIdentity;
+  private compiledGrants?: CompiledPermissions;
   /** open → closing (the server sent its close frame) → closed (the connection is gone). */
   private state: 'open' | 'closing' | 'closed' = 'open';
 
@@ -26,13 +30,15 @@ export class ServerSession implements WampSession {
     readonly id: string,
     readonly handshake: WampHandshake,
     private readonly socket: SessionSocket,
-    onQueueError: (error: unknown) => void,
-  ) {
-    this.pubSubQueue = new SerialQueue(onQueueError);
+    private readonly onQueueError: (session: ServerSession, error: unknown) => void,
+  ) {}
+
+  get data(): Record<string, unknown> {
+    return (this.appData ??= {});
   }
 
   get subscriptions(): ReadonlySet<string> {
-    return this.topics;
+    return this.topicSet ?? NO_TOPICS;
   }
 
   /** False from the moment either side starts closing: nothing more is sent or handled. */
@@ -45,16 +51,17 @@ export class ServerSession implements WampSession {
   }
 
   get identity(): WampIdentity | undefined {
-    return this.authenticated?.identity;
+    return this.currentIdentity;
   }
 
   /** The compiled permissions of the identity, for the access checks. */
   get grants(): CompiledPermissions | undefined {
-    return this.authenticated?.grants;
+    return this.compiledGrants;
   }
 
   authenticate(identity: WampIdentity): void {
-    this.authenticated = { identity, grants: new CompiledPermissions(identity.permissions) };
+    this.currentIdentity = identity;
+    this.compiledGrants = CompiledPermissions.of(identity.permissions);
   }
 
   get bufferedAmount(): number {
@@ -71,15 +78,65 @@ export class ServerSession implements WampSession {
     this.socket.close(code, reason);
   }
 
+  // --- CURI prefixes
+
+  definePrefix(prefix: string, uri: string): void {
+    (this.prefixMap ??= new PrefixMap()).set(prefix, uri);
+  }
+
+  /** A CURI resolved with this session's prefixes; anything else as it is. */
+  resolve(curieOrUri: string): string {
+    return this.prefixMap ? this.prefixMap.resolve(curieOrUri) : curieOrUri;
+  }
+
+  // --- subscriptions (for TopicIndex)
+
+  hasTopic(topic: string): boolean {
+    return this.topicSet?.has(topic) ?? false;
+  }
+
+  addTopic(topic: string): void {
+    (this.topicSet ??= new Set()).add(topic);
+  }
+
+  removeTopic(topic: string): boolean {
+    return this.topicSet?.delete(topic) ?? false;
+  }
+
+  // --- calls awaiting their answer
+
+  isPending(callId: string): boolean {
+    return this.pending?.has(callId) ?? false;
+  }
+
+  addPending(callId: string): void {
+    (this.pending ??= new Set()).add(callId);
+  }
+
   /** Marks a call answered; false when it was not pending (already answered, or session gone). */
   settleCall(callId: string): boolean {
-    return this.pendingCalls.delete(callId);
+    return this.pending?.delete(callId) ?? false;
+  }
+
+  get pendingCallCount(): number {
+    return this.pending?.size ?? 0;
+  }
+
+  // --- the ordered pub/sub queue
+
+  enqueue(task: () => unknown): void {
+    (this.queue ??= new SerialQueue((error) => this.onQueueError(this, error))).push(task);
+  }
+
+  /** Pub/sub tasks running or waiting. */
+  get queuedTasks(): number {
+    return this.queue?.size ?? 0;
   }
 
   /** The transport saw the connection end: forget everything that belongs to it. */
   markClosed(): void {
     this.state = 'closed';
-    this.pendingCalls.clear();
-    this.prefixes.clear();
+    this.pending = undefined;
+    this.prefixMap = undefined;
   }
 }

@@ -4,38 +4,60 @@ import { CloseCode } from '../protocol/decode.js';
 import { errorMessage } from '../router/call-error.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampRouter } from '../router/wamp-router.js';
+import type { ServerSession } from '../session/server-session.js';
 import type { SessionSocket } from '../session/session-socket.js';
 import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
 
 const TEXT_FRAME = { binary: false } as const;
 
-/** Runs a WAMP session over an accepted WebSocket until it closes. */
-export function bindSession(
-  router: WampRouter,
-  ws: WebSocket,
-  request: IncomingMessage,
-  identity: WampIdentity | undefined,
-  logger: WampLogger,
-): void {
-  const socket: SessionSocket = {
-    send: (frame) => ws.send(frame, TEXT_FRAME),
-    close: (code, reason) => ws.close(code, reason),
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-  };
-  const session = router.open(socket, handshakeOf(request), identity);
-  ws.on('message', (data, isBinary) => {
+/** A `ws` WebSocket as a session's socket: every frame goes out as text. */
+class WsSessionSocket implements SessionSocket {
+  constructor(private readonly ws: WebSocket) {}
+
+  send(frame: string | Buffer): void {
+    this.ws.send(frame, TEXT_FRAME);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+/**
+ * Runs WAMP sessions over accepted WebSockets until they close. One binder serves every
+ * connection, so a session costs two small listeners and nothing else.
+ */
+export class SessionBinder {
+  constructor(
+    private readonly router: WampRouter,
+    private readonly logger: WampLogger,
+  ) {}
+
+  bind(ws: WebSocket, request: IncomingMessage, identity: WampIdentity | undefined): void {
+    const session = this.router.open(new WsSessionSocket(ws), handshakeOf(request), identity);
+    ws.on('message', (data, isBinary) => this.receive(session, data as Buffer, isBinary));
+    ws.once('close', (code, reason) => this.router.closed(session, code, reason.toString()));
+    ws.on('error', this.onSocketError);
+  }
+
+  private receive(session: ServerSession, data: Buffer, isBinary: boolean): void {
     try {
-      router.receive(session, data as Buffer, isBinary);
+      this.router.receive(session, data, isBinary);
     } catch (error) {
       // The router handles every input; reaching here is a bug, and it must not take the process down.
-      logger.error(`session ${session.id}: ${errorMessage(error)}`, (error as Error)?.stack);
+      this.logger.error(`session ${session.id}: ${errorMessage(error)}`, (error as Error)?.stack);
       session.close(CloseCode.internalError, 'internal error');
     }
-  });
-  ws.once('close', (code, reason) => router.closed(session, code, reason.toString()));
-  ws.on('error', (error) => logger.debug(`session ${session.id}: ${errorMessage(error)}`));
+  }
+
+  /** `ws` reports a broken connection here and then closes it; the close listener cleans up. */
+  private readonly onSocketError = (error: Error): void => {
+    this.logger.debug(`WebSocket error: ${errorMessage(error)}`);
+  };
 }
 
 export function handshakeOf(request: IncomingMessage): WampHandshake {

@@ -4,6 +4,7 @@ import { CraProcedure, WampBroker, WampModule, WampPublish, WampRpc, WampSubscri
 import type { WampTestClient } from '../../src/testing/index.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
+import { serverIdle } from '../support/server-idle.js';
 
 // Property: whatever CALL, SUBSCRIBE, UNSUBSCRIBE, PUBLISH and PREFIX frames a session sends
 // without completing WAMP-CRA, no user handler runs and no event is delivered to anyone.
@@ -119,12 +120,7 @@ describe('an unauthenticated session (property)', () => {
         for (const sent of frames) {
           attacker.send(JSON.parse(JSON.stringify(sent).replaceAll(JSON.stringify(OBSERVER), JSON.stringify(observer.sessionId))));
         }
-        // A round trip shows every frame was received; then the attacker's queue and calls must drain.
-        await attacker.call('urn:x-test:sync').catch(() => undefined);
-        await until(() => {
-          const session = broker.session(attacker.sessionId) as unknown as { pubSubQueue: { size: number }; pendingCalls: Set<string> } | undefined;
-          return !session || (session.pubSubQueue.size === 0 && session.pendingCalls.size === 0);
-        });
+        await serverIdle(broker, attacker);
         const sentinel = `sentinel-${++round}`;
         broker.publish(SENTINEL, sentinel);
         await observer.nextEvent(SENTINEL, 2000, (event) => event === sentinel);

@@ -23,6 +23,7 @@ import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { authSign, deriveKey, WampCallError, type WampTestClient } from '../../src/testing/index.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
+import { serverIdle } from '../support/server-idle.js';
 
 const RPC = 'http://example.com/rpc#';
 const EV = 'http://example.com/event#';
@@ -117,19 +118,6 @@ function appWith(options: WampModuleOptions) {
   });
 }
 
-/**
- * Waits until the server has handled everything a session sent: a round-trip call shows every
- * earlier frame was received, then its pub/sub queue and calls must drain.
- */
-async function serverIdle(server: TestServer, client: WampTestClient): Promise<void> {
-  await client.call('urn:x-test:sync').catch(() => undefined);
-  const broker = server.app.get(WampBroker);
-  await until(() => {
-    const session = broker.session(client.sessionId) as unknown as { pubSubQueue: { size: number }; pendingCalls: Set<string> } | undefined;
-    return !session || (session.pubSubQueue.size === 0 && session.pendingCalls.size === 0);
-  });
-}
-
 describe('WAMP-CRA', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -159,8 +147,8 @@ describe('WAMP-CRA', () => {
       client.subscribe(`${EV}guarded/open`, () => undefined);
       client.publish(`${EV}static`, 'from an unauthenticated session');
       client.publish(`${EV}guarded/open`, 'from an unauthenticated session');
-      await serverIdle(server, client);
-      await serverIdle(server, observer);
+      await serverIdle(server.app.get(WampBroker), client);
+      await serverIdle(server.app.get(WampBroker), observer);
       const broker = server.app.get(WampBroker);
       expect(broker.subscribers(`${EV}static`)).not.toContain(client.sessionId);
       broker.publish(`${EV}static`, 'sentinel');
@@ -321,7 +309,7 @@ describe('WAMP-CRA', () => {
       client.subscribe(`${EV}guarded/x`, () => undefined);
       client.publish(`${EV}static`, 'dropped');
       client.publish(`${EV}guarded/x`, 'dropped');
-      await serverIdle(server, client);
+      await serverIdle(server.app.get(WampBroker), client);
       const broker = server.app.get(WampBroker);
       expect(broker.subscribers(`${EV}static`)).toContain(client.sessionId);
       expect(broker.subscribers(`${EV}guarded/x`)).toContain(client.sessionId);
@@ -346,7 +334,7 @@ describe('WAMP-CRA', () => {
       client.publish(`${EV}guarded/open`, 'allowed');
       client.publish(`${EV}guarded/secret`, 'denied');
       expect(await client.nextEvent(`${EV}guarded/open`)).toBe('allowed');
-      await serverIdle(server, client);
+      await serverIdle(server.app.get(WampBroker), client);
       expect(server.app.get(WampBroker).subscribers(`${EV}guarded/secret`)).not.toContain(client.sessionId);
     });
 

@@ -20,6 +20,7 @@ import { readSampleConfig, type SampleConfig } from '../../sample/sample-config.
 import { attemptHandshake, within } from '../support/raw-wamp-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
+import { serverIdle } from '../support/server-idle.js';
 
 const RPC = 'http://wamp.sample/rpc#';
 const EVENT = 'http://wamp.sample/event#';
@@ -138,14 +139,8 @@ function useSample(config: () => SampleConfig) {
       return client;
     },
     /** Waits until the server has handled everything `client` sent so far. */
-    async serverIdle(client: WampTestClient): Promise<void> {
-      await client.call('urn:x-test:sync').catch(() => undefined);
-      await until(() => {
-        const session = context.broker.session(client.sessionId) as unknown as
-          | { pubSubQueue: { size: number }; pendingCalls: Set<string> }
-          | undefined;
-        return !session || (session.pubSubQueue.size === 0 && session.pendingCalls.size === 0);
-      }, 3000, 'the server to go idle');
+    serverIdle(client: WampTestClient): Promise<void> {
+      return serverIdle(context.broker, client);
     },
     /** Subscribes and waits until the server has handled it (allowed or not). */
     async subscribe(client: WampTestClient, ...topics: string[]): Promise<void> {
