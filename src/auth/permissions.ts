@@ -34,7 +34,16 @@ export class CompiledPermissions {
   private readonly subscribe: CompiledGrant;
   private readonly publish: CompiledGrant;
 
+  /** Maps of booleans only (`{ all: true }`, `{ rpc: true, ... }`) share one instance per combination. */
+  private static readonly byCategories = new Map<string, CompiledPermissions>();
+
   static of(permissions: WampPermissions): CompiledPermissions {
+    const key = booleanKey(permissions);
+    if (key !== undefined) {
+      let shared = CompiledPermissions.byCategories.get(key);
+      if (!shared) CompiledPermissions.byCategories.set(key, (shared = new CompiledPermissions(permissions)));
+      return shared;
+    }
     let compiled = CompiledPermissions.cache.get(permissions);
     if (!compiled) {
       compiled = new CompiledPermissions(permissions);
@@ -53,6 +62,18 @@ export class CompiledPermissions {
     const grant = this[CATEGORY_OF[kind]];
     return typeof grant === 'boolean' ? grant : grant.match(uri)?.value === true;
   }
+}
+
+/** `rpc|subscribe|publish` as 0/1 when every grant of the map is a boolean; undefined otherwise. */
+function booleanKey(source: WampPermissions): string | undefined {
+  if (source.all === true) return '111';
+  let key = '';
+  for (const category of ['rpc', 'subscribe', 'publish'] as const) {
+    const grant = source[category];
+    if (grant !== undefined && typeof grant !== 'boolean') return undefined;
+    key += grant === true ? '1' : '0';
+  }
+  return key;
 }
 
 function compile(source: WampPermissions, category: WampPermissionCategory): CompiledGrant {

@@ -5,6 +5,7 @@ import type { SessionSocket } from './session-socket.js';
 import type { WampHandshake, WampIdentity, WampSession } from './wamp-session.js';
 
 const NO_TOPICS: ReadonlySet<string> = new Set();
+const TEXT_FRAME = { binary: false } as const;
 
 /**
  * The server's side of a session: what `WampSession` shows, plus the protocol state that
@@ -13,16 +14,19 @@ const NO_TOPICS: ReadonlySet<string> = new Set();
  * sessions use few of them, and thousands of idle sessions should cost little memory.
  */
 export class ServerSession implements WampSession {
-  private prefixMap?: PrefixMap;
+  // Every field is set in the constructor (undefined until needed), so that all of them live in
+  // the object itself instead of a separately allocated property store.
+  private prefixMap: PrefixMap | undefined = undefined;
   /** Kept in step with `TopicIndex`, which owns both sides of a subscription. */
-  private topicSet?: Set<string>;
-  /** Call ids received and not answered yet. */
-  private pending?: Set<string>;
+  private topicSet: Set<string> | undefined = undefined;
+  /** Call ids received and not answered yet: the usual single one in a field, more in a Set. */
+  private pendingCall: string | undefined = undefined;
+  private pendingCalls: Set<string> | undefined = undefined;
   /** SUBSCRIBE, UNSUBSCRIBE and PUBLISH run through it one at a time, in arrival order. */
-  private queue?: SerialQueue;
-  private appData?: Record<string, unknown>;
-  private currentIdentity?: WampIdentity;
-  private compiledGrants?: CompiledPermissions;
+  private queue: SerialQueue | undefined = undefined;
+  private appData: Record<string, unknown> | undefined = undefined;
+  private currentIdentity: WampIdentity | undefined = undefined;
+  private compiledGrants: CompiledPermissions | undefined = undefined;
   /** open → closing (the server sent its close frame) → closed (the connection is gone). */
   private state: 'open' | 'closing' | 'closed' = 'open';
 
@@ -69,7 +73,7 @@ export class ServerSession implements WampSession {
   }
 
   send(frame: string | Buffer): void {
-    if (this.state === 'open') this.socket.send(frame);
+    if (this.state === 'open') this.socket.send(frame, TEXT_FRAME);
   }
 
   close(code = 1000, reason = ''): void {
@@ -106,20 +110,33 @@ export class ServerSession implements WampSession {
   // --- calls awaiting their answer
 
   isPending(callId: string): boolean {
-    return this.pending?.has(callId) ?? false;
+    return this.pendingCall === callId || (this.pendingCalls?.has(callId) ?? false);
   }
 
   addPending(callId: string): void {
-    (this.pending ??= new Set()).add(callId);
+    if (this.pendingCalls) {
+      this.pendingCalls.add(callId);
+    } else if (this.pendingCall === undefined) {
+      this.pendingCall = callId;
+    } else {
+      this.pendingCalls = new Set([this.pendingCall, callId]);
+      this.pendingCall = undefined;
+    }
   }
 
   /** Marks a call answered; false when it was not pending (already answered, or session gone). */
   settleCall(callId: string): boolean {
-    return this.pending?.delete(callId) ?? false;
+    if (this.pendingCall === callId) {
+      this.pendingCall = undefined;
+      return true;
+    }
+    if (!this.pendingCalls?.delete(callId)) return false;
+    if (this.pendingCalls.size === 0) this.pendingCalls = undefined;
+    return true;
   }
 
   get pendingCallCount(): number {
-    return this.pending?.size ?? 0;
+    return this.pendingCalls?.size ?? (this.pendingCall === undefined ? 0 : 1);
   }
 
   // --- the ordered pub/sub queue
@@ -136,7 +153,8 @@ export class ServerSession implements WampSession {
   /** The transport saw the connection end: forget everything that belongs to it. */
   markClosed(): void {
     this.state = 'closed';
-    this.pending = undefined;
+    this.pendingCall = undefined;
+    this.pendingCalls = undefined;
     this.prefixMap = undefined;
   }
 }

@@ -1,7 +1,12 @@
-/** The part of a WebSocket a session needs; the transport adapts `ws` to it. */
+/** How a session sends: the text frame option is what `ws` needs to send a Buffer as text. */
+export interface SendOptions {
+  readonly binary: false;
+}
+
+/** The part of a WebSocket a session needs; a `ws` WebSocket is one as it is. */
 export interface SessionSocket {
-  /** Sends one text frame. */
-  send(frame: string | Buffer): void;
+  /** Sends one frame; the session always passes `{ binary: false }` (text). */
+  send(frame: string | Buffer, options: SendOptions): void;
   close(code: number, reason: string): void;
   /** Bytes queued in user space and not yet handed to the kernel. */
   readonly bufferedAmount: number;

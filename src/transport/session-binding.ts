@@ -1,31 +1,11 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/decode.js';
 import { errorMessage } from '../router/call-error.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampRouter } from '../router/wamp-router.js';
 import type { ServerSession } from '../session/server-session.js';
-import type { SessionSocket } from '../session/session-socket.js';
 import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
-
-const TEXT_FRAME = { binary: false } as const;
-
-/** A `ws` WebSocket as a session's socket: every frame goes out as text. */
-class WsSessionSocket implements SessionSocket {
-  constructor(private readonly ws: WebSocket) {}
-
-  send(frame: string | Buffer): void {
-    this.ws.send(frame, TEXT_FRAME);
-  }
-
-  close(code: number, reason: string): void {
-    this.ws.close(code, reason);
-  }
-
-  get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
-  }
-}
 
 /**
  * Runs WAMP sessions over accepted WebSockets until they close. One binder serves every
@@ -38,9 +18,9 @@ export class SessionBinder {
   ) {}
 
   bind(ws: WebSocket, request: IncomingMessage, identity: WampIdentity | undefined): void {
-    const session = this.router.open(new WsSessionSocket(ws), handshakeOf(request), identity);
+    const session = this.router.open(ws, handshakeOf(request), identity);
     ws.on('message', (data, isBinary) => this.receive(session, data as Buffer, isBinary));
-    ws.once('close', (code, reason) => this.router.closed(session, code, reason.toString()));
+    ws.on('close', (code, reason) => this.router.closed(session, code, reason.toString()));
     ws.on('error', this.onSocketError);
   }
 
@@ -60,6 +40,21 @@ export class SessionBinder {
   };
 }
 
+/** Headers of the upgrade itself, of no use once the WebSocket is open: not kept. */
+const UPGRADE_HEADERS = new Set([
+  'connection',
+  'upgrade',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-protocol',
+]);
+
+/** What a session keeps of its upgrade request: the URL, the client's address, and the headers but the upgrade's own. */
 export function handshakeOf(request: IncomingMessage): WampHandshake {
-  return { url: request.url ?? '/', headers: request.headers, remoteAddress: request.socket.remoteAddress };
+  const headers: IncomingHttpHeaders = {};
+  for (const name in request.headers) {
+    if (!UPGRADE_HEADERS.has(name)) headers[name] = request.headers[name];
+  }
+  return { url: request.url ?? '/', headers, remoteAddress: request.socket.remoteAddress };
 }
