@@ -79,7 +79,8 @@ export const TABLES: Record<string, TableSpec> = {
     ratioOf: 'rssKbPerSession',
     secondRatioOf: 'serverCpuUsPerConnect',
     columns: [
-      ['RSS KB/session', 'rssKbPerSession', 1],
+      ['RSS KB/session', 'rssKbPerSession', 2],
+      ['heap KB/session', 'heapKbPerSession', 2],
       ['server CPU µs/connect', 'serverCpuUsPerConnect', 0],
       ['connects/s', 'connectsPerSec', 0],
     ],

@@ -12,6 +12,8 @@ const LOADGEN_MAIN = fileURLToPath(new URL('./loadgen/main.js', import.meta.url)
 interface Sample {
   readonly cpuMs: number;
   readonly rssKb: number;
+  /** V8 heap in use after a GC (only when the mark asked for one). */
+  readonly heapKb: number;
   readonly at: number;
 }
 
@@ -85,19 +87,22 @@ export async function runEntry(entry: Entry, round: number): Promise<Measurement
     const urls = entry.peers.map((settings, index) => urlOf(settings, peers[index].port));
     const samples = new Map<string, Sample>();
     const sample = async (gc: boolean): Promise<Sample> => {
+      let heapKb = Number.NaN;
       if (gc) {
-        await Promise.all(
+        const memories = await Promise.all(
           peers.map(({ process: child }) => {
-            const done = once(child, (message) => ((message as PeerMessage).type === 'gc-done' ? true : undefined), 'a GC');
+            const done = once(child, (message) => ((message as PeerMessage).type === 'gc-done' ? (message as { memory: NodeJS.MemoryUsage }).memory : undefined), 'a GC');
             child.send({ type: 'gc' });
             return done;
           }),
         );
+        heapKb = memories.reduce((sum, memory) => sum + memory.heapUsed / 1024, 0);
       }
       const pids = peers.map(({ process: child }) => child.pid!);
       return {
         cpuMs: pids.reduce((sum, pid) => sum + cpuMs(pid), 0),
         rssKb: pids.reduce((sum, pid) => sum + rssKb(pid), 0),
+        heapKb,
         at: performance.now(),
       };
     };
@@ -156,7 +161,9 @@ function derive(entry: Entry, results: LoadResult[], samples: Map<string, Sample
   const window = (from: string, to: string) => {
     const start = samples.get(from);
     const end = samples.get(to);
-    return start && end ? { cpuMs: end.cpuMs - start.cpuMs, wallMs: end.at - start.at, rssKb: end.rssKb - start.rssKb } : undefined;
+    return start && end
+      ? { cpuMs: end.cpuMs - start.cpuMs, wallMs: end.at - start.at, rssKb: end.rssKb - start.rssKb, heapKb: end.heapKb - start.heapKb }
+      : undefined;
   };
   const measured = window('measure-start', 'measure-end');
   if (measured) {
@@ -169,7 +176,10 @@ function derive(entry: Entry, results: LoadResult[], samples: Map<string, Sample
     const connecting = window('connect-start', 'connect-end');
     const memory = window('low', 'high');
     if (connecting) figures.serverCpuUsPerConnect = (connecting.cpuMs * 1000) / sessions;
-    if (memory) figures.rssKbPerSession = memory.rssKb / sessions;
+    if (memory) {
+      figures.rssKbPerSession = memory.rssKb / sessions;
+      figures.heapKbPerSession = memory.heapKb / sessions;
+    }
   }
   if (entry.task.scenario === 'churn') {
     const churning = window('churn-start', 'churn-end');

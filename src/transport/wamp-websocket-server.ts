@@ -103,7 +103,10 @@ export class WampWebSocketServer {
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // When the handshake completes synchronously, the 101 answer and WELCOME leave in one write.
+    socket.cork();
     this.server.handleUpgrade(request, socket, head, (ws) => this.server.emit('connection', ws, request));
+    socket.uncork();
   }
 
   /**
