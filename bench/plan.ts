@@ -13,6 +13,8 @@ export interface Entry {
   readonly generators?: number;
   /** Pin the peer to core 0 and the load generator to core 1. Default true. */
   readonly pinned?: boolean;
+  /** Extra Node.js flags for the peer processes. */
+  readonly peerNodeArgs?: readonly string[];
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -24,6 +26,13 @@ export interface PlanOptions {
   readonly channelPrefix: string;
 }
 
+/**
+ * For the memory measurement: a small young generation, so that what RSS shows is what the
+ * sessions keep, not how full the (otherwise up to tens of MB) nursery happened to be.
+ */
+const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
+
+
 const ALL: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp', 'nest-wamp-guarded'];
 const NO_GUARD_VARIANT: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp'];
 
@@ -31,7 +40,14 @@ const NO_GUARD_VARIANT: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 
 export function plan(options: PlanOptions): Entry[] {
   const timing = { warmupMs: options.warmupMs, measureMs: options.measureMs };
   const single = (scenario: string, peers: readonly PeerName[], task: Entry['task'], settings: Partial<PeerSettings> = {}) =>
-    peers.map((peer): Entry => ({ scenario, label: peer, peers: [{ peer, ...settings }], protocol: PROTOCOL_OF[peer], task }));
+    peers.map((peer): Entry => ({
+      scenario,
+      label: peer,
+      peers: [{ peer, ...settings }],
+      protocol: PROTOCOL_OF[peer],
+      task,
+      peerNodeArgs: scenario === 'conns' ? SMALL_YOUNG_GENERATION : undefined,
+    }));
   const rpcTask = (payloadBytes: number): Entry['task'] => ({ scenario: 'rpc', connections: 32, depth: 8, payloadBytes, ...timing });
   const fanoutTask: Entry['task'] = { scenario: 'fanout', subscribers: 200, window: 4, ...timing };
   const cluster = (label: string, peer: PeerName, instances: number): Entry => ({
@@ -52,6 +68,14 @@ export function plan(options: PlanOptions): Entry[] {
     ...single('paced', NO_GUARD_VARIANT, { scenario: 'paced', subscribers: 200, rate: 250, ...timing }),
     ...single('conns', ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio'], { scenario: 'conns', from: 2000, to: 5000, concurrency: 50, auth: false, ...timing }),
     ...single('conns', ['nest-wamp'], { scenario: 'conns', from: 2000, to: 5000, concurrency: 50, auth: true, ...timing }, { auth: true }),
+    {
+      scenario: 'conns',
+      label: 'raw-ws, WAMP-like exchange',
+      peers: [{ peer: 'raw-ws', welcome: true }],
+      protocol: 'raw-ws',
+      peerNodeArgs: SMALL_YOUNG_GENERATION,
+      task: { scenario: 'conns', from: 2000, to: 5000, concurrency: 50, auth: true, ...timing },
+    },
     ...single('churn', NO_GUARD_VARIANT, { scenario: 'churn', cycles: 5000, concurrency: 32, connections: 32, depth: 8, ...timing }),
     cluster('nest-wamp ×1', 'nest-wamp', 1),
     cluster('nest-wamp ×2 (Redis)', 'nest-wamp', 2),

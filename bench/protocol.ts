@@ -27,6 +27,8 @@ export interface PeerSettings {
   readonly peer: PeerName;
   /** WAMP: require anonymous WAMP-CRA before anything (the conns scenario's "authenticated session"). */
   readonly auth?: boolean;
+  /** raw ws: greet every connection with a message first, as WAMP's WELCOME (the conns scenario's like-for-like row). */
+  readonly welcome?: boolean;
   /** Share pub/sub through this Redis (WAMP: RedisBackplane; socket.io: @socket.io/redis-adapter). */
   readonly redisUrl?: string;
   readonly channelPrefix?: string;

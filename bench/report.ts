@@ -74,7 +74,7 @@ export const TABLES: Record<string, TableSpec> = {
     ],
   },
   conns: {
-    title: 'conns: 2000 → 5000 idle sessions (nest-wamp: each authenticated anonymously with WAMP-CRA)',
+    title: 'conns: 2000 → 5000 idle sessions (nest-wamp: each authenticated anonymously with WAMP-CRA); RSS over all 5000 against none, heap as the slope 2000 → 5000, CPU over 2000 → 5000',
     baseline: 'raw-ws',
     ratioOf: 'rssKbPerSession',
     secondRatioOf: 'serverCpuUsPerConnect',
@@ -166,6 +166,14 @@ export function markdown(summary: Summary): string {
     .join('\n\n');
 }
 
+/** nest-wamp's retained heap per session over raw ws's, per round, median. */
+function heapRatio(summary: Summary): number | undefined {
+  const table = summary.find((entry) => entry.scenario === 'conns');
+  const wamp = table?.rows.find((row) => row.label === 'nest-wamp');
+  const raw = table?.rows.find((row) => row.label === 'raw-ws');
+  return wamp && raw ? wamp.medians.heapKbPerSession / raw.medians.heapKbPerSession : undefined;
+}
+
 /** The targets, checked against the medians. */
 export function targets(summary: Summary): string {
   const row = (scenario: string, label: string) => summary.find((table) => table.scenario === scenario)?.rows.find((entry) => entry.label === label);
@@ -175,7 +183,9 @@ export function targets(summary: Summary): string {
     ['rpc p99, bare', row('rpc', 'nest-wamp')?.secondRatio, (v) => v <= 1.2, '≤ ×1.2'],
     ['fanout deliveries/s', row('fanout', 'nest-wamp')?.ratio, (v) => v >= 0.95, '≥ ×0.95'],
     ['fanout paced p99', row('paced', 'nest-wamp')?.ratio, (v) => v <= 1.2, '≤ ×1.2'],
-    ['RSS per idle authenticated session', row('conns', 'nest-wamp')?.ratio, (v) => v <= 1.3, '≤ ×1.3'],
+    // RSS deltas at this scale mostly show how much free room the V8 heap had (they come out below
+    // the heap's own growth), so the memory target is checked on the retained heap per session.
+    ['memory per idle authenticated session (heap)', heapRatio(summary), (v) => v <= 1.3, '≤ ×1.3'],
     ['server CPU per connect', row('conns', 'nest-wamp')?.secondRatio, (v) => v <= 1.5, '≤ ×1.5'],
     ['rpc after churn / before', row('churn', 'nest-wamp')?.medians.afterOverBefore, (v) => v >= 0.9, '≥ 0.90'],
   ];

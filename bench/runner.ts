@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CONNS_STEPS } from './loadgen/scenarios.js';
 import type { LoadgenMessage, LoadResult, OrchestratorMessage, Task } from './loadgen/task.js';
 import type { Entry } from './plan.js';
 import { cpuMs, rssKb } from './proc-stats.js';
@@ -61,8 +62,8 @@ function once<T>(child: ChildProcess, accept: (message: unknown) => T | undefine
   });
 }
 
-async function startPeer(settings: PeerSettings, pinned: boolean): Promise<{ process: ChildProcess; port: number }> {
-  const child = startNode(PEER_MAIN, JSON.stringify(settings), pinned ? 0 : undefined, ['--expose-gc']);
+async function startPeer(settings: PeerSettings, pinned: boolean, nodeArgs: readonly string[] = []): Promise<{ process: ChildProcess; port: number }> {
+  const child = startNode(PEER_MAIN, JSON.stringify(settings), pinned ? 0 : undefined, ['--expose-gc', ...nodeArgs]);
   const port = await once(child, (message) => ((message as PeerMessage).type === 'ready' ? (message as { port: number }).port : undefined), `${settings.peer} to start`);
   return { process: child, port };
 }
@@ -83,7 +84,7 @@ export async function runEntry(entry: Entry, round: number): Promise<Measurement
   const pinned = entry.pinned ?? true;
   const peers: Array<{ process: ChildProcess; port: number }> = [];
   try {
-    for (const settings of entry.peers) peers.push(await startPeer(settings, pinned));
+    for (const settings of entry.peers) peers.push(await startPeer(settings, pinned, entry.peerNodeArgs));
     const urls = entry.peers.map((settings, index) => urlOf(settings, peers[index].port));
     const samples = new Map<string, Sample>();
     const sample = async (gc: boolean): Promise<Sample> => {
@@ -172,18 +173,37 @@ function derive(entry: Entry, results: LoadResult[], samples: Map<string, Sample
     if (figures.deliveries) figures.serverCpuUsPerDelivery = (measured.cpuMs * 1000) / figures.deliveries;
   }
   if (entry.task.scenario === 'conns') {
-    const sessions = entry.task.to - entry.task.from;
-    const connecting = window('connect-start', 'connect-end');
-    const memory = window('low', 'high');
-    if (connecting) figures.serverCpuUsPerConnect = (connecting.cpuMs * 1000) / sessions;
-    if (memory) {
-      figures.rssKbPerSession = memory.rssKb / sessions;
-      figures.heapKbPerSession = memory.heapKb / sessions;
+    const { from, to } = entry.task;
+    const step = Math.ceil((to - from) / CONNS_STEPS);
+    let connectCpuMs = 0;
+    const points: Array<{ sessions: number; rssKb: number; heapKb: number }> = [];
+    for (let index = 0; index <= CONNS_STEPS; index++) {
+      const memory = samples.get(`memory-${index}`);
+      if (memory) points.push({ sessions: Math.min(from + index * step, to), rssKb: memory.rssKb, heapKb: memory.heapKb });
+      const connecting = index > 0 ? window(`connect-${index}-start`, `connect-${index}-end`) : undefined;
+      if (connecting) connectCpuMs += connecting.cpuMs;
     }
+    figures.serverCpuUsPerConnect = (connectCpuMs * 1000) / (to - from);
+    // RSS moves in pages and the heap keeps free room, so RSS is taken against the process with no
+    // session at all, over all `to` sessions; the heap, being exact, is the slope from `from` to `to`.
+    const none = samples.get('memory-none');
+    const full = points.at(-1);
+    if (none && full) figures.rssKbPerSession = (full.rssKb - none.rssKb) / full.sessions;
+    figures.heapKbPerSession = slope(points.map((point) => [point.sessions, point.heapKb]));
   }
   if (entry.task.scenario === 'churn') {
     const churning = window('churn-start', 'churn-end');
     if (churning) figures.serverCpuUsPerChurn = (churning.cpuMs * 1000) / entry.task.cycles;
   }
   return figures;
+}
+
+/** The least-squares slope of y over x. */
+function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  return covariance / variance;
 }

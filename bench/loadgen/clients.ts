@@ -18,14 +18,17 @@ export interface BenchClient {
 }
 
 export interface ConnectOptions {
-  /** WAMP: authenticate anonymously with WAMP-CRA after WELCOME. */
+  /**
+   * Authenticate: WAMP runs anonymous WAMP-CRA after WELCOME; raw ws mirrors that exchange
+   * (waits for the greeting, then two echo round trips), to show what the exchange itself costs.
+   */
   readonly auth?: boolean;
 }
 
 export function connect(protocol: ProtocolName, url: string, options: ConnectOptions = {}): Promise<BenchClient> {
   switch (protocol) {
     case 'raw-ws':
-      return JsonWsClient.open(url, rawWsCodec);
+      return options.auth ? JsonWsClient.openWithExchange(url, rawWsCodec) : JsonWsClient.open(url, rawWsCodec);
     case 'nest-ws':
       return JsonWsClient.open(url, nestWsCodec);
     case 'wamp':
@@ -101,6 +104,24 @@ class JsonWsClient implements BenchClient {
 
   static async open(url: string, codec: JsonCodec): Promise<JsonWsClient> {
     return new JsonWsClient(await openSocket(url), codec);
+  }
+
+  /** Like WAMP with anonymous auth: a greeting from the server, then two round trips. */
+  static async openWithExchange(url: string, codec: JsonCodec): Promise<JsonWsClient> {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.once('message', resolve);
+    });
+    const client = new JsonWsClient(socket, codec);
+    for (const id of [-1, -2]) {
+      await new Promise<void>((resolve) => {
+        client.onEcho = () => resolve();
+        client.echo(id, null);
+      });
+    }
+    client.onEcho = noop;
+    return client;
   }
 
   echo(id: number, payload: unknown): void {

@@ -193,20 +193,32 @@ async function paced(task: Extract<Task, { scenario: 'paced' }>, mark: Mark): Pr
   return { deliveries: latencies.length, loadgenCpuPct, ...latencySummary(latencies) };
 }
 
-/** Idle sessions: `from` open, then up to `to`; the orchestrator samples RSS and CPU around the second step. */
+/** How many steps the memory slope of the conns scenario is fitted over. */
+export const CONNS_STEPS = 6;
+
+/**
+ * Idle sessions: none, then `from`, then up to `to` in equal steps. The orchestrator samples
+ * memory (after a GC) before any session and after each step, and CPU around each step.
+ */
 async function conns(task: Extract<Task, { scenario: 'conns' }>, mark: Mark): Promise<Record<string, number>> {
-  const first = await openMany(task, task.from, task.concurrency, task.auth);
+  await mark('memory-none', true);
+  const clients = await openMany(task, task.from, task.concurrency, task.auth);
   await sleep(200);
-  await mark('low', true);
-  await mark('connect-start');
-  const started = performance.now();
-  const second = await openMany(task, task.to - task.from, task.concurrency, task.auth);
-  const connectMs = performance.now() - started;
-  await mark('connect-end');
-  await sleep(200);
-  await mark('high', true);
-  await closeAll([...first, ...second]);
-  return { sessions: first.length + second.length, connectsPerSec: ((task.to - task.from) * 1000) / connectMs };
+  await mark('memory-0', true);
+  const step = Math.ceil((task.to - task.from) / CONNS_STEPS);
+  let connectMs = 0;
+  for (let index = 1; index <= CONNS_STEPS; index++) {
+    const count = Math.min(step, task.to - clients.length);
+    await mark(`connect-${index}-start`);
+    const started = performance.now();
+    clients.push(...(await openMany(task, count, task.concurrency, task.auth)));
+    connectMs += performance.now() - started;
+    await mark(`connect-${index}-end`);
+    await sleep(100);
+    await mark(`memory-${index}`, true);
+  }
+  await closeAll(clients);
+  return { sessions: clients.length, connectsPerSec: ((task.to - task.from) * 1000) / connectMs };
 }
 
 /** Echo throughput before and after `cycles` connect/disconnects. */

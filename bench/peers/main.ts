@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 function start(settings: PeerSettings): Promise<number> {
   switch (settings.peer) {
     case 'raw-ws':
-      return startRawWs();
+      return startRawWs(settings.welcome);
     case 'nest-ws':
       return startNestWs();
     case 'socketio':

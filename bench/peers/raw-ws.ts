@@ -6,11 +6,12 @@ import { WebSocket, WebSocketServer } from 'ws';
  * The practical limit: `ws` with JSON messages and no framework. `{"i":id,"d":data}` is echoed;
  * `{"s":1}` subscribes; `{"p":data}` sends `{"e":data}` to every subscriber (serialized once).
  */
-export async function startRawWs(): Promise<number> {
+export async function startRawWs(welcome = false): Promise<number> {
   const http = createServer();
   const server = new WebSocketServer({ server: http, perMessageDeflate: false });
   const subscribers = new Set<WebSocket>();
   server.on('connection', (socket) => {
+    if (welcome) socket.send('{"w":1}');
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString()) as { i?: number; d?: unknown; s?: number; p?: unknown };
       if (message.i !== undefined) {
