@@ -9,7 +9,8 @@ import { WampException } from '../router/wamp-exception.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampSession } from '../session/wamp-session.js';
 import { CraError, CraProcedure, isCraProcedure } from './cra-uris.js';
-import { permissionsProblem, type WampPermissions } from './permissions.js';
+import { type CompiledPermissions, permissionsProblem, type WampPermissions } from './permissions.js';
+import { isPromiseLike } from '../session/serial-queue.js';
 import type { ResolvedAuthOptions } from './resolve-auth-options.js';
 import type { WampSecret } from './wamp-auth-options.js';
 import {
@@ -34,6 +35,12 @@ type Exchange =
     }
   | { readonly step: 'verifying' };
 
+const REQUESTING: Exchange = { step: 'requesting' };
+const VERIFYING: Exchange = { step: 'verifying' };
+const ANONYMOUS_CHALLENGE: Exchange = { step: 'challenged', authKey: null, signatures: [] };
+/** Permission maps already checked (maps are treated as immutable, see `WampAuthOptions.permissions`). */
+const VALIDATED = new WeakSet<object>();
+
 /** What `auth` returns: every registered URI the session may use, per category (as clj-wamp). */
 export type ExpandedPermissions = Record<'rpc' | 'subscribe' | 'publish', Record<string, true>>;
 
@@ -46,6 +53,7 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
   private readonly exchanges = new Map<string, Exchange>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly expanded = new WeakMap<CompiledPermissions, ExpandedPermissions>();
 
   constructor(
     private readonly options: ResolvedAuthOptions,
@@ -77,8 +85,11 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     this.failures.delete(session.id);
   }
 
-  /** `authreq(authKey?, authExtra?)`: the challenge (a JSON string), or null for anonymous. */
-  private async authreq(call: WampCallInvocation): Promise<string | null> {
+  /**
+   * `authreq(authKey?, authExtra?)`: the challenge (a JSON string), or null for anonymous. Answers
+   * synchronously unless a secret has to be looked up.
+   */
+  private authreq(call: WampCallInvocation): string | null | Promise<string> {
     const session = call.session as ServerSession;
     const [authKey, extra] = call.args;
     if (session.identity) throw craError(CraError.alreadyAuthenticated);
@@ -86,15 +97,17 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     if (extra !== undefined && extra !== null && (typeof extra !== 'object' || Array.isArray(extra))) {
       throw craError(CraError.invalidArgument, 'authExtra must be an object');
     }
-    const authExtra = (extra ?? {}) as Record<string, unknown>;
     if (authKey === undefined || authKey === null) {
       if (!this.options.allowAnonymous) throw craError(CraError.anonymousForbidden);
-      this.exchanges.set(session.id, { step: 'challenged', authKey: null, signatures: [] });
+      this.exchanges.set(session.id, ANONYMOUS_CHALLENGE);
       return null;
     }
     if (typeof authKey !== 'string') throw craError(CraError.invalidArgument, 'authKey must be a string');
+    this.exchanges.set(session.id, REQUESTING);
+    return this.challenge(session, authKey, (extra ?? {}) as Record<string, unknown>);
+  }
 
-    this.exchanges.set(session.id, { step: 'requesting' });
+  private async challenge(session: ServerSession, authKey: string, authExtra: Record<string, unknown>): Promise<string> {
     try {
       const secret = await this.lookUpSecret(authKey, authExtra, session);
       const { key, salt } = await hmacKey(secret);
@@ -109,12 +122,12 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
       const signatures = [signChallenge(key, challenge)];
       if (this.options.legacySignature) signatures.push(signChallengeLegacy(key, challenge));
       // The session may have closed while the secret was looked up: then its state is gone for good.
-      if (this.exchanges.get(session.id)?.step === 'requesting') {
+      if (this.exchanges.get(session.id) === REQUESTING) {
         this.exchanges.set(session.id, { step: 'challenged', authKey, signatures });
       }
       return challenge;
     } catch (error) {
-      if (this.exchanges.get(session.id)?.step === 'requesting') this.exchanges.delete(session.id);
+      if (this.exchanges.get(session.id) === REQUESTING) this.exchanges.delete(session.id);
       if (!(error instanceof WampException)) {
         this.logger.error(`authreq for "${authKey}" failed: ${errorMessage(error)}`, (error as Error)?.stack);
       }
@@ -122,8 +135,11 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     }
   }
 
-  /** `auth(signature?)`: the session's permissions once the signature is right. */
-  private async auth(call: WampCallInvocation): Promise<ExpandedPermissions> {
+  /**
+   * `auth(signature?)`: the session's permissions once the signature is right. Answers
+   * synchronously when the permissions callback does.
+   */
+  private auth(call: WampCallInvocation): ExpandedPermissions | Promise<ExpandedPermissions> {
     const session = call.session as ServerSession;
     const [signature] = call.args;
     if (session.identity) throw craError(CraError.alreadyAuthenticated);
@@ -139,15 +155,44 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
         : typeof signature === 'string' && exchange.signatures.some((expected) => signatureMatches(expected, signature));
     if (!valid) return this.rejectSignature(session);
 
-    this.exchanges.set(session.id, { step: 'verifying' });
-    const permissions = await this.resolvePermissions(exchange.authKey, session);
-    if (this.exchanges.get(session.id)?.step !== 'verifying') throw craError(CraError.notRequested); // closed meanwhile
+    this.exchanges.set(session.id, VERIFYING);
+    const { authKey } = exchange;
+    let permissions: WampPermissions | Promise<WampPermissions>;
+    try {
+      permissions = this.options.permissions(authKey, session);
+    } catch (error) {
+      throw this.permissionsFailed(session, authKey, error);
+    }
+    return isPromiseLike(permissions)
+      ? Promise.resolve(permissions).then(
+          (resolved) => this.grant(session, authKey, resolved),
+          (error: unknown) => {
+            throw this.permissionsFailed(session, authKey, error);
+          },
+        )
+      : this.grant(session, authKey, permissions);
+  }
+
+  /** The signature was right and the permissions are known: the session is authenticated. */
+  private grant(session: ServerSession, authKey: string | null, permissions: WampPermissions): ExpandedPermissions {
+    if (!VALIDATED.has(permissions)) {
+      const problem = permissionsProblem(permissions);
+      if (problem) throw this.permissionsFailed(session, authKey, new Error(`auth.permissions returned an invalid map: ${problem}`));
+      if (typeof permissions === 'object') VALIDATED.add(permissions);
+    }
+    if (this.exchanges.get(session.id) !== VERIFYING) throw craError(CraError.notRequested); // closed meanwhile
     this.exchanges.delete(session.id);
     this.failures.delete(session.id);
     clearTimeout(this.timers.get(session.id));
     this.timers.delete(session.id);
-    session.authenticate({ authKey: exchange.authKey, method: exchange.authKey === null ? 'anonymous' : 'wamp-cra', permissions });
+    session.authenticate({ authKey, method: authKey === null ? 'anonymous' : 'wamp-cra', permissions });
     return this.expand(session);
+  }
+
+  private permissionsFailed(session: WampSession, authKey: string | null, error: unknown): WampException {
+    this.logger.error(`auth.permissions failed for ${authKey ?? 'anonymous'}: ${errorMessage(error)}`, (error as Error)?.stack);
+    if (this.exchanges.get(session.id) === VERIFYING) this.exchanges.delete(session.id);
+    return craError(CraError.permissionsFailed);
   }
 
   /**
@@ -171,27 +216,21 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     return secret;
   }
 
-  private async resolvePermissions(authKey: string | null, session: WampSession): Promise<WampPermissions> {
-    try {
-      const permissions = await this.options.permissions(authKey, session);
-      const problem = permissionsProblem(permissions);
-      if (problem) throw new Error(`auth.permissions returned an invalid map: ${problem}`);
-      return permissions;
-    } catch (error) {
-      this.logger.error(`auth.permissions failed for ${authKey ?? 'anonymous'}: ${errorMessage(error)}`, (error as Error)?.stack);
-      if (this.exchanges.get(session.id)?.step === 'verifying') this.exchanges.delete(session.id);
-      throw craError(CraError.permissionsFailed);
-    }
-  }
-
+  /** Computed once per compiled permission map: the registered URIs do not change after bootstrap. */
   private expand(session: ServerSession): ExpandedPermissions {
-    const granted = (kind: 'call' | 'subscribe' | 'publish', uris: string[]): Record<string, true> =>
-      Object.fromEntries(uris.filter((uri) => !isCraProcedure(uri) && session.grants?.allows(kind, uri)).map((uri) => [uri, true]));
-    return {
-      rpc: granted('call', this.handlers.procedureUris()),
-      subscribe: granted('subscribe', this.handlers.topicPatterns('subscribe')),
-      publish: granted('publish', this.handlers.topicPatterns('publish')),
-    };
+    const grants = session.grants!;
+    let expanded = this.expanded.get(grants);
+    if (!expanded) {
+      const granted = (kind: 'call' | 'subscribe' | 'publish', uris: string[]): Record<string, true> =>
+        Object.fromEntries(uris.filter((uri) => !isCraProcedure(uri) && grants.allows(kind, uri)).map((uri) => [uri, true]));
+      expanded = deepFreeze({
+        rpc: granted('call', this.handlers.procedureUris()),
+        subscribe: granted('subscribe', this.handlers.topicPatterns('subscribe')),
+        publish: granted('publish', this.handlers.topicPatterns('publish')),
+      });
+      this.expanded.set(grants, expanded);
+    }
+    return expanded;
   }
 }
 
@@ -211,6 +250,11 @@ async function hmacKey(secret: WampSecret): Promise<{ key: string; salt?: WampCr
 
 function positiveInteger(value: unknown): number | undefined {
   return Number.isInteger(value) && (value as number) > 0 ? (value as number) : undefined;
+}
+
+function deepFreeze<T extends Record<string, object>>(value: T): T {
+  for (const inner of Object.values(value)) Object.freeze(inner);
+  return Object.freeze(value);
 }
 
 function craError([uri, desc]: readonly [string, string], details?: string): WampException {

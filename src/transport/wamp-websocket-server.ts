@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
 import { errorMessage } from '../router/call-error.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampIdentity } from '../session/wamp-session.js';
@@ -132,7 +133,8 @@ export class WampWebSocketServer {
   /** The handshake checks, in order: subprotocol (400), origin (403), identity (401). */
   private verify(request: IncomingMessage, done: VerifyCallback): void {
     if (this.closing) return done(false, 503, 'server shutting down');
-    if (!offeredWampProtocol(parseProtocolHeader(request.headers['sec-websocket-protocol']))) {
+    const offered = request.headers['sec-websocket-protocol'];
+    if (offered !== WAMP_SUBPROTOCOL && !offeredWampProtocol(parseProtocolHeader(offered))) {
       return done(false, 400, 'this server only speaks WAMP: offer the "wamp" subprotocol');
     }
     const refuse = (code: number, message: string) => (): void => done(false, code, message);
