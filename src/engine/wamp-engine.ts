@@ -98,9 +98,20 @@ export class WampEngine {
     this.logger.log(`WAMP v1 on the application's port, path ${this.options.path} (${served})`);
   }
 
-  /** Closes every session with 1001, stops accepting connections, then closes the backplane. */
+  /**
+   * Stops accepting connections, closes every session with 1001 and gives them `shutdownGraceMs`
+   * to finish the closing handshake before cutting the rest off, then closes the backplane.
+   */
   async stop(): Promise<void> {
-    await this.transport.close(CloseCode.goingAway, 'server shutting down', this.options.shutdownGraceMs);
+    this.transport.stopAccepting();
+    for (const session of this.sessions.values()) session.close(CloseCode.goingAway, 'server shutting down');
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.shutdownGraceMs)));
+    await Promise.race([this.sessions.whenEmpty(), grace]);
+    clearTimeout(timer);
+    for (const session of this.sessions.values()) session.terminate();
+    await this.sessions.whenEmpty();
+    await this.transport.close();
     await this.backplane.close();
   }
 

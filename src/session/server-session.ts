@@ -82,6 +82,11 @@ export class ServerSession implements WampSession {
     this.socket.close(code, reason);
   }
 
+  /** Cuts the connection without waiting for the closing handshake. */
+  terminate(): void {
+    if (this.state !== 'closed') this.socket.terminate();
+  }
+
   // --- CURI prefixes
 
   definePrefix(prefix: string, uri: string): void {

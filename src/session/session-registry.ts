@@ -3,6 +3,7 @@ import type { ServerSession } from './server-session.js';
 /** The open sessions of this instance, by id. */
 export class SessionRegistry {
   private readonly sessions = new Map<string, ServerSession>();
+  private emptied: Array<() => void> = [];
 
   get size(): number {
     return this.sessions.size;
@@ -14,6 +15,14 @@ export class SessionRegistry {
 
   remove(session: ServerSession): void {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
+    if (this.sessions.size === 0 && this.emptied.length > 0) {
+      for (const resolve of this.emptied.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves once no session is left. */
+  whenEmpty(): Promise<void> {
+    return this.sessions.size === 0 ? Promise.resolve() : new Promise((resolve) => this.emptied.push(resolve));
   }
 
   get(id: string): ServerSession | undefined {

@@ -8,6 +8,8 @@ export interface SessionSocket {
   /** Sends one frame; the session always passes `{ binary: false }` (text). */
   send(frame: string | Buffer, options: SendOptions): void;
   close(code: number, reason: string): void;
+  /** Drops the connection without a closing handshake. */
+  terminate(): void;
   /** Bytes queued in user space and not yet handed to the kernel. */
   readonly bufferedAmount: number;
 }

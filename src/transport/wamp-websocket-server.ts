@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
 import { errorMessage } from '../router/call-error.js';
 import type { WampLogger } from '../router/wamp-logger.js';
@@ -52,6 +52,8 @@ export class WampWebSocketServer {
       noServer: true,
       maxPayload: options.maxPayload,
       perMessageDeflate: false,
+      // The session registry knows every connection; a second list would cost memory per session.
+      clientTracking: false,
       verifyClient: ({ req }: { req: IncomingMessage }, done: VerifyCallback) => this.verify(req, done),
       handleProtocols: (protocols: Set<string>) => offeredWampProtocol(protocols) ?? false,
     });
@@ -110,21 +112,15 @@ export class WampWebSocketServer {
     socket.uncork();
   }
 
-  /**
-   * Stops accepting, closes every session with `code` (1001 Going Away) and waits up to
-   * `graceMs` for the closing handshakes before cutting the rest off.
-   */
-  async close(code: number, reason: string, graceMs: number): Promise<void> {
+  /** Refuses new connections (HTTP 503) and stops listening for upgrades. */
+  stopAccepting(): void {
     this.closing = true;
     for (const detach of this.detachers.splice(0)) detach();
-    const sockets = [...this.server.clients];
-    const allClosed = Promise.all(sockets.map(whenClosed));
-    for (const ws of sockets) ws.close(code, reason);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([allClosed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(timer);
-    for (const ws of sockets) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
-    await allClosed;
+  }
+
+  /** Releases the WebSocket server and the own port; the sessions are closed by then. */
+  async close(): Promise<void> {
+    this.stopAccepting();
     await new Promise((resolve) => this.server.close(resolve));
     const httpServer = this.ownHttpServer;
     if (httpServer) await new Promise((resolve) => httpServer.close(resolve));
@@ -176,8 +172,4 @@ export class WampWebSocketServer {
     if (result instanceof Promise) result.then(onResult, fail);
     else onResult(result);
   }
-}
-
-function whenClosed(ws: WebSocket): Promise<void> {
-  return ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise((resolve) => ws.once('close', () => resolve()));
 }
