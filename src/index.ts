@@ -5,7 +5,8 @@ import 'reflect-metadata';
 // Module and options
 export { WampModule } from './nest/wamp.module.js';
 export { WAMP_MODULE_OPTIONS } from './nest/wamp.module-definition.js';
-export type { WampModuleOptions, WampTopicRule } from './config/wamp-module-options.js';
+export type { WampModuleOptions, WampTopicRule, WampLimits, WampSlowConsumerOptions } from './config/wamp-module-options.js';
+export type { WampStats, RefusalKind } from './engine/wamp-counters.js';
 export { WampOptionsError } from './config/wamp-options-error.js';
 export type { WampOriginRule } from './transport/handshake.js';
 

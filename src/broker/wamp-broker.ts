@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { WampEngine } from '../engine/wamp-engine.js';
+import type { WampStats } from '../engine/wamp-counters.js';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
 import type { WampSession } from '../session/wamp-session.js';
 
@@ -73,6 +74,11 @@ export class WampBroker {
   sendCallError(sessionId: string, callId: string, uri: string, desc: string, details?: unknown): boolean {
     const session = this.engine.sessions.get(sessionId);
     return session ? this.engine.router.sendCallError(session, callId, { uri, desc, details }) : false;
+  }
+
+  /** Sessions, topics and what the limits refused since the start (for metrics and health checks). */
+  stats(): WampStats {
+    return this.engine.stats();
   }
 
   /** Where the own WAMP port listens, when the `port` option is set. */

@@ -3,6 +3,15 @@ import { MemoryBackplane, type WampBackplane } from '../pubsub/backplane.js';
 import { NEST_WAMP_VERSION } from '../version.js';
 import type { WampOriginRule } from '../transport/handshake.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
+
+export interface ResolvedLimits {
+  readonly prefixes: number;
+  readonly subscriptions: number;
+  readonly uriLength: number;
+  readonly callsInFlight: number;
+  readonly queuedPubSub: number;
+  readonly rate?: { readonly messagesPerSecond: number; readonly burst: number; readonly onExceed: 'close' | 'drop' };
+}
 import { WampOptionsError } from './wamp-options-error.js';
 
 /** The options with every default filled in and every value checked. */
@@ -20,6 +29,9 @@ export interface ResolvedWampOptions {
   readonly shutdownGraceMs: number;
   readonly auth?: ResolvedAuthOptions;
   readonly backplane: WampBackplane;
+  readonly limits: ResolvedLimits;
+  readonly slowConsumer: { readonly highWaterMark: number; readonly action: 'drop' | 'close' };
+  readonly heartbeatIntervalMs: number;
 }
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -51,6 +63,16 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
     fail('host', 'a non-empty string', options.host);
   }
+  const limits = resolveLimits(options.limits ?? {});
+  const slowConsumer = {
+    highWaterMark: count(options.slowConsumer?.highWaterMark, DEFAULT_MAX_PAYLOAD, 'slowConsumer.highWaterMark'),
+    action: options.slowConsumer?.action ?? 'drop',
+  };
+  if (slowConsumer.action !== 'drop' && slowConsumer.action !== 'close') fail('slowConsumer.action', '"drop" or "close"', slowConsumer.action);
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
+  if (!Number.isInteger(heartbeatIntervalMs) || heartbeatIntervalMs < 0) {
+    fail('heartbeatIntervalMs', 'a whole number of milliseconds (0 disables)', heartbeatIntervalMs);
+  }
   const backplane = options.backplane ?? new MemoryBackplane();
   if (!isBackplane(backplane)) fail('backplane', 'a WampBackplane (start, publish, watch, unwatch, close)', backplane);
   const topics = options.topics ?? {};
@@ -74,7 +96,42 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
     shutdownGraceMs,
     auth: options.auth === undefined ? undefined : resolveAuthOptions(options.auth),
     backplane,
+    limits,
+    slowConsumer,
+    heartbeatIntervalMs,
   };
+}
+
+function resolveLimits(limits: NonNullable<WampModuleOptions['limits']>): ResolvedLimits {
+  const rate = limits.rate;
+  if (rate !== undefined) {
+    if (typeof rate !== 'object' || rate === null) fail('limits.rate', '{ messagesPerSecond, burst?, onExceed? }', rate);
+    if (!(typeof rate.messagesPerSecond === 'number' && rate.messagesPerSecond > 0)) {
+      fail('limits.rate.messagesPerSecond', 'a positive number', rate.messagesPerSecond);
+    }
+    if (rate.onExceed !== undefined && rate.onExceed !== 'close' && rate.onExceed !== 'drop') {
+      fail('limits.rate.onExceed', '"close" or "drop"', rate.onExceed);
+    }
+  }
+  return {
+    prefixes: count(limits.prefixes, 256, 'limits.prefixes'),
+    subscriptions: count(limits.subscriptions, 1024, 'limits.subscriptions'),
+    uriLength: count(limits.uriLength, 2048, 'limits.uriLength'),
+    callsInFlight: count(limits.callsInFlight, 128, 'limits.callsInFlight'),
+    queuedPubSub: count(limits.queuedPubSub, 1024, 'limits.queuedPubSub'),
+    rate: rate && {
+      messagesPerSecond: rate.messagesPerSecond,
+      burst: count(rate.burst, Math.max(1, Math.ceil(rate.messagesPerSecond)), 'limits.rate.burst'),
+      onExceed: rate.onExceed ?? 'close',
+    },
+  };
+}
+
+/** A positive whole number, or the default when not given. */
+function count(value: number | undefined, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) fail(option, 'a positive whole number', value);
+  return value;
 }
 
 function isBackplane(value: unknown): value is WampBackplane {

@@ -5,6 +5,37 @@ import type { WampOriginRule } from '../transport/handshake.js';
 /** A static topic rule: `true`/`false` for both actions, or each one separately. */
 export type WampTopicRule = boolean | { readonly subscribe?: boolean; readonly publish?: boolean };
 
+/** Per-session limits: what one client may make the server hold or do. */
+export interface WampLimits {
+  /** CURI prefixes one session may define. Default 256; one more closes the session (1008). */
+  prefixes?: number;
+  /** Topics one session may be subscribed to. Default 1024; a SUBSCRIBE beyond is ignored. */
+  subscriptions?: number;
+  /**
+   * Characters of a URI, CURI, prefix or call id. Default 2048; a longer procedure URI gets a
+   * CALLERROR (`error#invalid-message`), anything else longer closes the session (1008).
+   */
+  uriLength?: number;
+  /** Calls one session may have in flight. Default 128; a CALL beyond gets CALLERROR `error#busy`. */
+  callsInFlight?: number;
+  /** SUBSCRIBE/UNSUBSCRIBE/PUBLISH waiting for a slow handler. Default 1024; one more closes the session (1008). */
+  queuedPubSub?: number;
+  /**
+   * A token bucket per session (off by default): `messagesPerSecond` sustained, `burst` at once
+   * (default the same). Beyond it, `onExceed: 'close'` (default) closes the session (1008);
+   * `'drop'` ignores the frame (a CALL gets CALLERROR `error#busy`).
+   */
+  rate?: { messagesPerSecond: number; burst?: number; onExceed?: 'close' | 'drop' };
+}
+
+/** What to do with a session that does not read its events as fast as they come. */
+export interface WampSlowConsumerOptions {
+  /** Bytes waiting in a session's socket buffer above which it gets no more EVENTs. Default 1 MiB. */
+  highWaterMark?: number;
+  /** `'drop'` (default): skip the event for that session and count it; `'close'`: close the session (1008). */
+  action?: 'drop' | 'close';
+}
+
 /** Everything `WampModule.forRoot()` accepts. Every field is optional. */
 export interface WampModuleOptions {
   /** The WebSocket path. Default `/ws`. */
@@ -52,6 +83,15 @@ export interface WampModuleOptions {
   backplane?: WampBackplane;
   /** WAMP-CRA authentication and permissions (see README, "Authentication"). Default: none, everyone may do everything. */
   auth?: WampAuthOptions;
+  /** Per-session limits (see `WampLimits`); each has a default. */
+  limits?: WampLimits;
+  /** Slow subscribers: their events are dropped (default) or they are closed. */
+  slowConsumer?: WampSlowConsumerOptions;
+  /**
+   * How often each session is pinged (WebSocket ping); a peer that has not answered the previous
+   * ping by the next one is cut off and cleaned up. Default 30000 ms; 0 disables.
+   */
+  heartbeatIntervalMs?: number;
   /** On shutdown, how long sessions get to finish the closing handshake before being cut. Default 1000 ms. */
   shutdownGraceMs?: number;
 }

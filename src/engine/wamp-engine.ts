@@ -11,6 +11,7 @@ import { TopicIndex } from '../pubsub/topic-index.js';
 import { HandlerRegistry } from '../router/handler-registry.js';
 import { WampHooks } from '../router/wamp-hooks.js';
 import type { WampLogger } from '../router/wamp-logger.js';
+import { WampCounters, type WampStats } from './wamp-counters.js';
 import { WampRouter } from '../router/wamp-router.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import { SessionBinder } from '../transport/session-binding.js';
@@ -30,6 +31,7 @@ export interface WampUpgradeDelegate {
  */
 export class WampEngine {
   readonly handlers = new HandlerRegistry();
+  readonly counters = new WampCounters();
   readonly sessions = new SessionRegistry();
   readonly backplane: WampBackplane;
   readonly topics: TopicIndex;
@@ -41,6 +43,7 @@ export class WampEngine {
   readonly router: WampRouter;
   readonly transport: WampWebSocketServer;
   private upgradeDelegate?: WampUpgradeDelegate;
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     readonly options: ResolvedWampOptions,
@@ -48,7 +51,7 @@ export class WampEngine {
   ) {
     const backplane = (this.backplane = options.backplane);
     this.topics = new TopicIndex({ activated: (topic) => backplane.watch(topic), deactivated: (topic) => backplane.unwatch(topic) });
-    this.dispatcher = new EventDispatcher(this.topics, backplane);
+    this.dispatcher = new EventDispatcher(this.topics, backplane, options.slowConsumer, this.counters);
     this.hooks = new WampHooks(logger);
     this.access = new AccessPolicy(options.auth !== undefined);
     if (options.auth) {
@@ -62,10 +65,11 @@ export class WampEngine {
       dispatcher: this.dispatcher,
       hooks: this.hooks,
       access: this.access,
+      counters: this.counters,
       logger,
       options,
     });
-    const binder = new SessionBinder(this.router, logger);
+    const binder = new SessionBinder(this.router, logger, options.heartbeatIntervalMs > 0);
     this.transport = new WampWebSocketServer(
       options,
       (socket, request, identity) => binder.bind(socket, request, identity),
@@ -83,6 +87,10 @@ export class WampEngine {
   /** Starts serving: on the app's HTTP server, or on the own port when `port` is set. */
   async start(appHttpServer: Server | undefined): Promise<void> {
     await this.backplane.start(this.dispatcher.receive, this.logger);
+    if (this.options.heartbeatIntervalMs > 0) {
+      this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
+      this.heartbeat.unref();
+    }
     const served = `${this.handlers.procedureUris().length} procedures, ${this.handlers.topicPatterns('subscribe').length} subscribe and ${this.handlers.topicPatterns('publish').length} publish rules`;
     if (this.options.port !== undefined) {
       const address = await this.transport.listen(this.options.port, this.options.host);
@@ -103,6 +111,7 @@ export class WampEngine {
    * to finish the closing handshake before cutting the rest off, then closes the backplane.
    */
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.transport.stopAccepting();
     for (const session of this.sessions.values()) session.close(CloseCode.goingAway, 'server shutting down');
     let timer: NodeJS.Timeout | undefined;
@@ -113,6 +122,30 @@ export class WampEngine {
     await this.sessions.whenEmpty();
     await this.transport.close();
     await this.backplane.close();
+  }
+
+  /** What the server has seen and holds now. */
+  stats(): WampStats {
+    const { sessionsOpened, sessionsClosed, eventsDropped, maxBufferedBytes, refused } = this.counters;
+    return {
+      sessions: this.sessions.size,
+      topics: this.topics.topics().length,
+      sessionsOpened,
+      sessionsClosed,
+      refused: { ...refused },
+      eventsDropped,
+      maxBufferedBytes,
+    };
+  }
+
+  /** Pings every session; one that has not answered the previous ping is cut off. */
+  private beat(): void {
+    for (const session of this.sessions.values()) {
+      if (session.ping()) continue;
+      this.counters.refuse('heartbeat-timeout');
+      this.logger.debug(`session ${session.id} did not answer the heartbeat: cut off`);
+      session.terminate();
+    }
   }
 
   private registerStaticTopics(): void {

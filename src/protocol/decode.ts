@@ -21,6 +21,8 @@ export const CloseCode = {
  * `closeCode`, since the server can no longer tell what the client meant.
  */
 export interface ProtocolViolation {
+  /** For counting: text that is no JSON, a message of the wrong shape, or a URI over the length limit. */
+  readonly kind: 'invalid-json' | 'malformed' | 'too-long';
   readonly reason: string;
   readonly closeCode: number;
   readonly callId?: string;
@@ -30,10 +32,14 @@ export type DecodeResult =
   | { readonly ok: true; readonly message: ClientMessage }
   | { readonly ok: false; readonly violation: ProtocolViolation };
 
-const violation = (reason: string, closeCode: number = CloseCode.protocolError): DecodeResult => ({
-  ok: false,
-  violation: { reason, closeCode },
-});
+const violation = (
+  reason: string,
+  closeCode: number = CloseCode.protocolError,
+  kind: ProtocolViolation['kind'] = 'malformed',
+): DecodeResult => ({ ok: false, violation: { kind, reason, closeCode } });
+
+const tooLong = (maxUriLength: number): DecodeResult =>
+  violation(`URIs, CURIs, prefixes and call ids are limited to ${maxUriLength} characters`, CloseCode.policyViolation, 'too-long');
 
 const SERVER_ONLY_TYPES: ReadonlySet<unknown> = new Set([
   MessageType.Welcome,
@@ -42,27 +48,30 @@ const SERVER_ONLY_TYPES: ReadonlySet<unknown> = new Set([
   MessageType.Event,
 ]);
 
-/** Decodes one text frame from a client. Never throws. */
-export function decodeClientMessage(text: string): DecodeResult {
+/**
+ * Decodes one text frame from a client. Never throws. Strings a client uses as keys (URIs,
+ * CURIs, prefixes, call ids) longer than `maxUriLength` are refused.
+ */
+export function decodeClientMessage(text: string, maxUriLength = Number.POSITIVE_INFINITY): DecodeResult {
   let frame: unknown;
   try {
     frame = JSON.parse(text);
   } catch {
-    return violation('invalid JSON', CloseCode.invalidPayload);
+    return violation('invalid JSON', CloseCode.invalidPayload, 'invalid-json');
   }
   if (!Array.isArray(frame) || frame.length === 0) {
     return violation('a WAMP message is a non-empty JSON array');
   }
   switch (frame[0]) {
     case MessageType.Prefix:
-      return decodePrefix(frame);
+      return decodePrefix(frame, maxUriLength);
     case MessageType.Call:
-      return decodeCall(frame);
+      return decodeCall(frame, maxUriLength);
     case MessageType.Subscribe:
     case MessageType.Unsubscribe:
-      return decodeTopicMessage(frame, frame[0]);
+      return decodeTopicMessage(frame, frame[0], maxUriLength);
     case MessageType.Publish:
-      return decodePublish(frame);
+      return decodePublish(frame, maxUriLength);
     default:
       return SERVER_ONLY_TYPES.has(frame[0])
         ? violation(`message type ${frame[0]} is sent by servers only`)
@@ -70,24 +79,30 @@ export function decodeClientMessage(text: string): DecodeResult {
   }
 }
 
-function decodePrefix(frame: unknown[]): DecodeResult {
+function decodePrefix(frame: unknown[], maxUriLength: number): DecodeResult {
   const [, prefix, uri] = frame;
   if (frame.length !== 3 || typeof prefix !== 'string' || typeof uri !== 'string') {
     return violation('PREFIX is [1, prefix: string, uri: string]');
   }
+  if (prefix.length > maxUriLength || uri.length > maxUriLength) return tooLong(maxUriLength);
   return { ok: true, message: { type: MessageType.Prefix, prefix, uri } };
 }
 
-function decodeCall(frame: unknown[]): DecodeResult {
+function decodeCall(frame: unknown[], maxUriLength: number): DecodeResult {
   const [, callId, uri] = frame;
   if (typeof callId !== 'string') {
     return violation('CALL without a string call id');
   }
+  if (callId.length > maxUriLength) return tooLong(maxUriLength);
   if (typeof uri !== 'string') {
     return {
       ok: false,
-      violation: { reason: 'CALL without a string procedure URI', closeCode: CloseCode.protocolError, callId },
+      violation: { kind: 'malformed', reason: 'CALL without a string procedure URI', closeCode: CloseCode.protocolError, callId },
     };
+  }
+  if (uri.length > maxUriLength) {
+    const reason = `procedure URIs are limited to ${maxUriLength} characters`;
+    return { ok: false, violation: { kind: 'too-long', reason, closeCode: CloseCode.policyViolation, callId } };
   }
   return { ok: true, message: { type: MessageType.Call, callId, uri, args: frame.slice(3) } };
 }
@@ -95,12 +110,14 @@ function decodeCall(frame: unknown[]): DecodeResult {
 function decodeTopicMessage(
   frame: unknown[],
   type: typeof MessageType.Subscribe | typeof MessageType.Unsubscribe,
+  maxUriLength: number,
 ): DecodeResult {
   const topic = frame[1];
   if (frame.length !== 2 || typeof topic !== 'string') {
     const name = type === MessageType.Subscribe ? 'SUBSCRIBE' : 'UNSUBSCRIBE';
     return violation(`${name} is [${type}, topic: string]`);
   }
+  if (topic.length > maxUriLength) return tooLong(maxUriLength);
   return { ok: true, message: { type, topic } };
 }
 
@@ -109,11 +126,12 @@ function decodeTopicMessage(
  * other value there (AutobahnPython's client sends `null`) leaves the default, as
  * AutobahnPython does; list entries that are not strings can match no session and are dropped.
  */
-function decodePublish(frame: unknown[]): DecodeResult {
+function decodePublish(frame: unknown[], maxUriLength: number): DecodeResult {
   const [, topic, event, excludeArg, eligibleArg] = frame;
   if (frame.length < 3 || frame.length > 5 || typeof topic !== 'string') {
     return violation('PUBLISH is [7, topic: string, event, (excludeMe | exclude)?, eligible?]');
   }
+  if (topic.length > maxUriLength) return tooLong(maxUriLength);
   const message: { -readonly [K in keyof PublishMessage]: PublishMessage[K] } = {
     type: MessageType.Publish,
     topic,

@@ -9,6 +9,8 @@ export const WampErrorUri = {
   unauthorized: 'http://api.wamp.ws/error#unauthorized',
   invalidArgument: 'http://api.wamp.ws/error#invalid-argument',
   invalidMessage: 'http://api.wamp.ws/error#invalid-message',
+  /** A limit refused the call (calls in flight, message rate); the session goes on. */
+  busy: 'http://api.wamp.ws/error#busy',
 } as const;
 
 export const WampErrorDescription = {

@@ -1,4 +1,7 @@
+import type { WampCounters } from '../engine/wamp-counters.js';
+import { CloseCode } from '../protocol/decode.js';
 import { encodeEvent } from '../protocol/encode.js';
+import type { ServerSession } from '../session/server-session.js';
 import type { BackplaneMessage, WampBackplane } from './backplane.js';
 import type { DeliveryFilter } from './delivery-filter.js';
 import { forEachRecipient } from './delivery-filter.js';
@@ -12,6 +15,8 @@ export class EventDispatcher {
   constructor(
     private readonly topics: TopicIndex,
     private readonly backplane: WampBackplane,
+    private readonly slowConsumer: { readonly highWaterMark: number; readonly action: 'drop' | 'close' },
+    private readonly counters: WampCounters,
   ) {}
 
   /**
@@ -30,13 +35,32 @@ export class EventDispatcher {
     this.deliverLocally(message.topic, message.frame, message.filter);
   };
 
+  /**
+   * Whether a session reads fast enough to be sent another event: above the high-water mark of
+   * bytes waiting in its socket buffer, the event is dropped for it (counted), or it is closed.
+   */
+  private admits(session: ServerSession): boolean {
+    const buffered = session.bufferedAmount;
+    if (buffered > this.counters.maxBufferedBytes) this.counters.maxBufferedBytes = buffered;
+    if (buffered <= this.slowConsumer.highWaterMark) return true;
+    if (this.slowConsumer.action === 'close') {
+      this.counters.refuse('slow-consumer');
+      session.close(CloseCode.policyViolation, 'slow consumer');
+    } else {
+      this.counters.eventsDropped++;
+    }
+    return false;
+  }
+
   private deliverLocally(topic: string, frame: string | Buffer, filter: DeliveryFilter): number {
     const subscribers = this.topics.subscribers(topic);
     if (!subscribers) return 0;
     let delivered = 0;
     forEachRecipient(subscribers, filter, (session) => {
-      session.send(frame);
-      delivered++;
+      if (this.admits(session)) {
+        session.send(frame);
+        delivered++;
+      }
     });
     return delivered;
   }

@@ -2,7 +2,7 @@ import { CloseCode, decodeClientMessage } from '../protocol/decode.js';
 import { encodeCallError, encodeCallResult, encodeWelcome } from '../protocol/encode.js';
 import { WampErrorDescription, WampErrorUri } from '../protocol/error-uris.js';
 import { MessageType } from '../protocol/message-type.js';
-import type { CallMessage, PublishMessage } from '../protocol/messages.js';
+import type { CallMessage, ClientMessage, PublishMessage } from '../protocol/messages.js';
 import { newSessionId } from '../protocol/session-id.js';
 import { publishFilter } from '../pubsub/delivery-filter.js';
 import type { EventDispatcher } from '../pubsub/event-dispatcher.js';
@@ -17,11 +17,14 @@ import { type CallErrorReply, errorMessage, toCallError } from './call-error.js'
 import type { HandlerRegistry } from './handler-registry.js';
 import type { WampCallInvocation, WampPublishInvocation } from './invocation.js';
 import { WampDelivery, type WampPublishDecision } from './publish-decision.js';
+import type { ResolvedLimits } from '../config/resolve-options.js';
+import type { RefusalKind, WampCounters } from '../engine/wamp-counters.js';
 import type { WampHooks } from './wamp-hooks.js';
 import type { WampLogger } from './wamp-logger.js';
 
 export interface RouterOptions {
   readonly serverIdent: string;
+  readonly limits: ResolvedLimits;
   /** What a PUBLISH without excludeMe or an exclude list does with the publisher. */
   readonly excludeMeByDefault: boolean;
   /** Send an unexpected error's message to the client as CALLERROR details. */
@@ -35,6 +38,7 @@ export interface RouterDependencies {
   readonly dispatcher: EventDispatcher;
   readonly hooks: WampHooks;
   readonly access: AccessPolicy;
+  readonly counters: WampCounters;
   readonly logger: WampLogger;
   readonly options: RouterOptions;
 }
@@ -55,6 +59,7 @@ export class WampRouter {
     const session = new ServerSession(newSessionId(), handshake, socket, this.reportQueueError);
     if (identity) session.authenticate(identity);
     this.deps.sessions.add(session);
+    this.deps.counters.sessionsOpened++;
     session.send(encodeWelcome(session.id, this.deps.options.serverIdent));
     this.deps.hooks.emit('onWampSessionOpen', session);
     return session;
@@ -68,35 +73,45 @@ export class WampRouter {
   receive(session: ServerSession, data: Buffer | string, isBinary: boolean): void {
     if (!session.isOpen) return;
     if (isBinary) {
-      this.refuse(session, 'binary frames are not WAMP v1', CloseCode.unsupportedData);
+      this.refuse(session, 'binary', 'binary frames are not WAMP v1', CloseCode.unsupportedData);
       return;
     }
-    const decoded = decodeClientMessage(typeof data === 'string' ? data : data.toString('utf8'));
+    const { limits } = this.deps.options;
+    const decoded = decodeClientMessage(typeof data === 'string' ? data : data.toString('utf8'), limits.uriLength);
     if (!decoded.ok) {
       const { violation } = decoded;
       if (violation.callId === undefined) {
-        this.refuse(session, violation.reason, violation.closeCode);
+        this.refuse(session, violation.kind, violation.reason, violation.closeCode);
       } else {
+        this.deps.counters.refuse(violation.kind);
         session.send(encodeCallError(violation.callId, WampErrorUri.invalidMessage, violation.reason));
       }
       return;
     }
     const message = decoded.message;
+    if (limits.rate && !session.takeToken(limits.rate.messagesPerSecond, limits.rate.burst, performance.now())) {
+      this.rateLimited(session, message);
+      return;
+    }
     switch (message.type) {
       case MessageType.Prefix:
-        session.definePrefix(message.prefix, message.uri);
+        if (!session.hasPrefix(message.prefix) && session.prefixCount >= limits.prefixes) {
+          this.refuse(session, 'too-many-prefixes', `at most ${limits.prefixes} prefixes`, CloseCode.policyViolation);
+        } else {
+          session.definePrefix(message.prefix, message.uri);
+        }
         return;
       case MessageType.Call:
         this.call(session, message);
         return;
       case MessageType.Subscribe: {
         const topic = session.resolve(message.topic);
-        session.enqueue(() => this.subscribe(session, topic));
+        this.enqueue(session, () => this.subscribe(session, topic));
         return;
       }
       case MessageType.Unsubscribe: {
         const topic = session.resolve(message.topic);
-        session.enqueue(() => this.unsubscribe(session, topic));
+        this.enqueue(session, () => this.unsubscribe(session, topic));
         return;
       }
       case MessageType.Publish:
@@ -105,9 +120,34 @@ export class WampRouter {
     }
   }
 
+  /** Over `limits.rate`: close the session, or drop the frame (a CALL still gets its answer). */
+  private rateLimited(session: ServerSession, message: ClientMessage): void {
+    const rate = this.deps.options.limits.rate!;
+    if (rate.onExceed === 'close') {
+      this.refuse(session, 'rate-limited', 'message rate exceeded', CloseCode.policyViolation);
+      return;
+    }
+    this.deps.counters.refuse('rate-limited');
+    if (message.type === MessageType.Call && !session.isPending(message.callId)) {
+      session.send(encodeCallError(message.callId, WampErrorUri.busy, 'message rate exceeded'));
+    }
+  }
+
+  /** Pub/sub work waits behind slow handlers, up to `limits.queuedPubSub` items. */
+  private enqueue(session: ServerSession, task: () => unknown): void {
+    const limit = this.deps.options.limits.queuedPubSub;
+    if (session.queuedTasks >= limit) {
+      this.refuse(session, 'pubsub-backlog', `more than ${limit} pub/sub messages waiting`, CloseCode.policyViolation);
+      return;
+    }
+    session.enqueue(task);
+  }
+
   /** The connection ended: drop every trace of the session, then tell the hooks. */
   closed(session: ServerSession, code: number, reason: string): void {
     if (session.isClosed) return;
+    if (code === CloseCode.messageTooBig) this.deps.counters.refuse('oversize');
+    this.deps.counters.sessionsClosed++;
     session.markClosed();
     this.deps.sessions.remove(session);
     for (const topic of this.deps.topics.unsubscribeAll(session)) {
@@ -156,6 +196,12 @@ export class WampRouter {
     const { callId } = message;
     if (session.isPending(callId)) {
       session.send(encodeCallError(callId, WampErrorUri.invalidMessage, 'call id already in use'));
+      return;
+    }
+    const limit = this.deps.options.limits.callsInFlight;
+    if (session.pendingCallCount >= limit) {
+      this.deps.counters.refuse('calls-in-flight');
+      session.send(encodeCallError(callId, WampErrorUri.busy, `more than ${limit} calls in flight`));
       return;
     }
     const call: WampCallInvocation = {
@@ -236,6 +282,10 @@ export class WampRouter {
 
   private subscribe(session: ServerSession, topic: string): void | Promise<void> {
     if (!session.isOpen || session.hasTopic(topic)) return;
+    if (session.subscriptions.size >= this.deps.options.limits.subscriptions) {
+      this.deps.counters.refuse('too-many-subscriptions');
+      return;
+    }
     const rule = this.deps.handlers.subscribeRule(topic);
     if (!rule) {
       this.deps.logger.debug(`SUBSCRIBE to ${topic} ignored: no subscribe rule matches`);
@@ -325,7 +375,8 @@ export class WampRouter {
     this.deps.logger.debug(`${action} to ${topic} denied: ${errorMessage(error)}`);
   }
 
-  private refuse(session: ServerSession, reason: string, code: number): void {
+  private refuse(session: ServerSession, kind: RefusalKind, reason: string, code: number): void {
+    this.deps.counters.refuse(kind);
     this.deps.logger.debug(`closing session ${session.id} (${code}): ${reason}`);
     session.close(code, reason);
   }

@@ -27,6 +27,11 @@ export class ServerSession implements WampSession {
   private appData: Record<string, unknown> | undefined = undefined;
   private currentIdentity: WampIdentity | undefined = undefined;
   private compiledGrants: CompiledPermissions | undefined = undefined;
+  /** A ping was sent and its pong has not come back yet. */
+  private awaitingPong = false;
+  /** The rate limit's token bucket (`limits.rate`), filled on first use. */
+  private tokens = Number.NaN;
+  private refilledAt = 0;
   /** open → closing (the server sent its close frame) → closed (the connection is gone). */
   private state: 'open' | 'closing' | 'closed' = 'open';
 
@@ -82,6 +87,36 @@ export class ServerSession implements WampSession {
     this.socket.close(code, reason);
   }
 
+  /**
+   * The heartbeat: false when the previous ping went unanswered (the caller then cuts the
+   * connection); otherwise sends a new ping and returns true.
+   */
+  ping(): boolean {
+    if (this.awaitingPong) return false;
+    if (this.state === 'open') {
+      this.awaitingPong = true;
+      this.socket.ping();
+    }
+    return true;
+  }
+
+  pong(): void {
+    this.awaitingPong = false;
+  }
+
+  /** Takes one token from the session's bucket (`perSecond` sustained, `burst` at most); false when it is empty. */
+  takeToken(perSecond: number, burst: number, now: number): boolean {
+    if (Number.isNaN(this.tokens)) {
+      this.tokens = burst;
+      this.refilledAt = now;
+    }
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * perSecond) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
   /** Cuts the connection without waiting for the closing handshake. */
   terminate(): void {
     if (this.state !== 'closed') this.socket.terminate();
@@ -91,6 +126,14 @@ export class ServerSession implements WampSession {
 
   definePrefix(prefix: string, uri: string): void {
     (this.prefixMap ??= new PrefixMap()).set(prefix, uri);
+  }
+
+  hasPrefix(prefix: string): boolean {
+    return this.prefixMap?.has(prefix) ?? false;
+  }
+
+  get prefixCount(): number {
+    return this.prefixMap?.size ?? 0;
   }
 
   /** A CURI resolved with this session's prefixes; anything else as it is. */

@@ -10,6 +10,8 @@ export interface SessionSocket {
   close(code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */
   terminate(): void;
+  /** Sends a WebSocket ping. */
+  ping(): void;
   /** Bytes queued in user space and not yet handed to the kernel. */
   readonly bufferedAmount: number;
 }

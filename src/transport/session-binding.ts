@@ -15,6 +15,8 @@ export class SessionBinder {
   constructor(
     private readonly router: WampRouter,
     private readonly logger: WampLogger,
+    /** Listen for pongs (only when the heartbeat is on: a listener per session costs memory). */
+    private readonly heartbeat: boolean,
   ) {}
 
   bind(ws: WebSocket, request: IncomingMessage, identity: WampIdentity | undefined): void {
@@ -22,6 +24,7 @@ export class SessionBinder {
     ws.on('message', (data, isBinary) => this.receive(session, data as Buffer, isBinary));
     ws.on('close', (code, reason) => this.router.closed(session, code, reason.toString()));
     ws.on('error', this.onSocketError);
+    if (this.heartbeat) ws.on('pong', () => session.pong());
   }
 
   private receive(session: ServerSession, data: Buffer, isBinary: boolean): void {

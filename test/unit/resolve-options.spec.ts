@@ -33,6 +33,9 @@ describe('resolveWampOptions', () => {
       shutdownGraceMs: 1000,
       auth: undefined,
       backplane: new MemoryBackplane(),
+      limits: { prefixes: 256, subscriptions: 1024, uriLength: 2048, callsInFlight: 128, queuedPubSub: 1024, rate: undefined },
+      slowConsumer: { highWaterMark: 1024 * 1024, action: 'drop' },
+      heartbeatIntervalMs: 30_000,
     };
 
     it('fills in every default for {}', () => {
@@ -41,6 +44,14 @@ describe('resolveWampOptions', () => {
 
     it('fills in every default when called without options', () => {
       expect(resolveWampOptions()).toEqual(expected);
+    });
+
+    it('a rate limit gets a burst of one second and closes by default', () => {
+      expect(resolveWampOptions({ limits: { rate: { messagesPerSecond: 50 } } }).limits.rate).toEqual({
+        messagesPerSecond: 50,
+        burst: 50,
+        onExceed: 'close',
+      });
     });
 
     it('the default max payload is 1 MiB', () => {
@@ -87,7 +98,7 @@ describe('resolveWampOptions', () => {
         backplane: new MemoryBackplane(),
       };
       const resolved = resolveWampOptions(options);
-      expect(resolved).toEqual({ ...options, auth: undefined });
+      expect(resolved).toMatchObject({ ...options, auth: undefined });
       expect(resolved.allowedOrigins).toBe(allowedOrigins);
       expect(resolved.topics).toBe(topics);
       expect(resolved.backplane).toBe(options.backplane);
@@ -126,6 +137,12 @@ describe('resolveWampOptions', () => {
       ['a string for exposeInternalErrors', 'exposeInternalErrors', { exposeInternalErrors: 'true' }],
       ['an empty host', 'host', { host: '' }],
       ['a backplane that is not one', 'backplane', { backplane: { publish() {} } }],
+      ['a zero prefix limit', 'limits.prefixes', { limits: { prefixes: 0 } }],
+      ['a fractional call limit', 'limits.callsInFlight', { limits: { callsInFlight: 1.5 } }],
+      ['a rate without messagesPerSecond', 'limits.rate.messagesPerSecond', { limits: { rate: {} } }],
+      ['an unknown rate action', 'limits.rate.onExceed', { limits: { rate: { messagesPerSecond: 5, onExceed: 'warn' } } }],
+      ['an unknown slow-consumer action', 'slowConsumer.action', { slowConsumer: { action: 'wait' } }],
+      ['a negative heartbeat', 'heartbeatIntervalMs', { heartbeatIntervalMs: -1 }],
       ['a non-string serverIdent', 'serverIdent', { serverIdent: 42 }],
       ['a non-string host', 'host', { host: 127001 }],
       ['a negative port', 'port', { port: -1 }],
