@@ -69,7 +69,7 @@ export class WampEngine {
       logger,
       options,
     });
-    const binder = new SessionBinder(this.router, logger, options.heartbeatIntervalMs > 0);
+    const binder = new SessionBinder(this.router, logger, options.heartbeatIntervalMs > 0, this.counters);
     this.transport = new WampWebSocketServer(
       options,
       (socket, request, identity) => binder.bind(socket, request, identity),

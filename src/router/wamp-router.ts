@@ -146,7 +146,6 @@ export class WampRouter {
   /** The connection ended: drop every trace of the session, then tell the hooks. */
   closed(session: ServerSession, code: number, reason: string): void {
     if (session.isClosed) return;
-    if (code === CloseCode.messageTooBig) this.deps.counters.refuse('oversize');
     this.deps.counters.sessionsClosed++;
     session.markClosed();
     this.deps.sessions.remove(session);

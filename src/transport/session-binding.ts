@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/decode.js';
 import { errorMessage } from '../router/call-error.js';
+import type { WampCounters } from '../engine/wamp-counters.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampRouter } from '../router/wamp-router.js';
 import type { ServerSession } from '../session/server-session.js';
@@ -17,6 +18,7 @@ export class SessionBinder {
     private readonly logger: WampLogger,
     /** Listen for pongs (only when the heartbeat is on: a listener per session costs memory). */
     private readonly heartbeat: boolean,
+    private readonly counters: WampCounters,
   ) {}
 
   bind(ws: WebSocket, request: IncomingMessage, identity: WampIdentity | undefined): void {
@@ -37,8 +39,13 @@ export class SessionBinder {
     }
   }
 
-  /** `ws` reports a broken connection here and then closes it; the close listener cleans up. */
-  private readonly onSocketError = (error: Error): void => {
+  /**
+   * `ws` reports a broken connection, or a frame it refused (over `maxPayload`: 1009; invalid
+   * UTF-8: 1007), here and then closes it; the close listener cleans up.
+   */
+  private readonly onSocketError = (error: Error & { code?: string }): void => {
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.counters.refuse('oversize');
+    else if (error.code?.startsWith('WS_ERR_')) this.counters.refuse('malformed');
     this.logger.debug(`WebSocket error: ${errorMessage(error)}`);
   };
 }
