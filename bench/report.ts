@@ -12,6 +12,21 @@ interface TableSpec {
   readonly secondRatioOf?: string;
 }
 
+function payloadTable(title: string): TableSpec {
+  return {
+    title,
+    baseline: 'raw-ws',
+    ratioOf: 'callsPerSec',
+    secondRatioOf: 'p99',
+    columns: [
+      ['calls/s', 'callsPerSec', 0],
+      ['p99 ms', 'p99', 2],
+      ['server CPU µs/call', 'serverCpuUsPerCall', 1],
+      ['load-gen CPU %', 'loadgenCpuPct', 0],
+    ],
+  };
+}
+
 export const TABLES: Record<string, TableSpec> = {
   rpc: {
     title: 'rpc: 32 connections × 8 calls in flight, 16-byte payload',
@@ -27,30 +42,8 @@ export const TABLES: Record<string, TableSpec> = {
       ['load-gen CPU %', 'loadgenCpuPct', 0],
     ],
   },
-  'payload-1k': {
-    title: 'payload: the rpc scenario with 1 KB payloads',
-    baseline: 'raw-ws',
-    ratioOf: 'callsPerSec',
-    secondRatioOf: 'p99',
-    columns: [
-      ['calls/s', 'callsPerSec', 0],
-      ['p99 ms', 'p99', 2],
-      ['server CPU µs/call', 'serverCpuUsPerCall', 1],
-      ['load-gen CPU %', 'loadgenCpuPct', 0],
-    ],
-  },
-  'payload-64k': {
-    title: 'payload: the rpc scenario with 64 KB payloads',
-    baseline: 'raw-ws',
-    ratioOf: 'callsPerSec',
-    secondRatioOf: 'p99',
-    columns: [
-      ['calls/s', 'callsPerSec', 0],
-      ['p99 ms', 'p99', 2],
-      ['server CPU µs/call', 'serverCpuUsPerCall', 1],
-      ['load-gen CPU %', 'loadgenCpuPct', 0],
-    ],
-  },
+  'payload-1k': payloadTable('payload: the rpc scenario with 1 KB payloads'),
+  'payload-64k': payloadTable('payload: the rpc scenario with 64 KB payloads'),
   fanout: {
     title: 'fanout: 200 subscribers, closed loop (4 events in flight)',
     baseline: 'raw-ws',
