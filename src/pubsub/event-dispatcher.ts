@@ -40,6 +40,7 @@ export class EventDispatcher {
    * bytes waiting in its socket buffer, the event is dropped for it (counted), or it is closed.
    */
   private admits(session: ServerSession): boolean {
+    if (!session.isOpen) return false;
     const buffered = session.bufferedAmount;
     if (buffered > this.counters.maxBufferedBytes) this.counters.maxBufferedBytes = buffered;
     if (buffered <= this.slowConsumer.highWaterMark) return true;

@@ -323,7 +323,7 @@ export class WampRouter {
       exclude: filter.exclude,
       eligible: filter.eligible,
     };
-    session.enqueue(() => this.publish(publication));
+    this.enqueue(session, () => this.publish(publication));
   }
 
   private publish(publication: WampPublishInvocation): void | Promise<void> {

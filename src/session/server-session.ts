@@ -89,14 +89,13 @@ export class ServerSession implements WampSession {
 
   /**
    * The heartbeat: false when the previous ping went unanswered (the caller then cuts the
-   * connection); otherwise sends a new ping and returns true.
+   * connection); otherwise sends a new ping and returns true. A session already closing gets no
+   * ping, so it is cut at the next beat if its peer has not finished the closing handshake.
    */
   ping(): boolean {
     if (this.awaitingPong) return false;
-    if (this.state === 'open') {
-      this.awaitingPong = true;
-      this.socket.ping();
-    }
+    this.awaitingPong = true;
+    if (this.state === 'open') this.socket.ping();
     return true;
   }
 
