@@ -112,7 +112,10 @@ export class WampWebSocketServer {
     socket.uncork();
   }
 
-  /** Refuses new connections (HTTP 503) and stops listening for upgrades. */
+  /**
+   * Stops listening for upgrades on the HTTP server, and refuses (HTTP 503) any handshake still
+   * being checked or reaching this server through another adapter.
+   */
   stopAccepting(): void {
     this.closing = true;
     for (const detach of this.detachers.splice(0)) detach();
@@ -127,7 +130,10 @@ export class WampWebSocketServer {
   }
 
   /** The handshake checks, in order: subprotocol (400), origin (403), identity (401). */
-  private verify(request: IncomingMessage, done: VerifyCallback): void {
+  private verify(request: IncomingMessage, answer: VerifyCallback): void {
+    // Checks may answer later (async origin or handshake hooks): shutdown may have begun meanwhile.
+    const done: VerifyCallback = (result, code, message) =>
+      result && this.closing ? answer(false, 503, 'server shutting down') : answer(result, code, message);
     if (this.closing) return done(false, 503, 'server shutting down');
     const offered = request.headers['sec-websocket-protocol'];
     if (offered !== WAMP_SUBPROTOCOL && !offeredWampProtocol(parseProtocolHeader(offered))) {
