@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { plan } from './plan.js';
 import { machine } from './proc-stats.js';
 import { markdown, summarize, targets } from './report.js';
+import { type Entry, plan } from './plan.js';
 import { type Measurement, runEntry } from './runner.js';
 
 /**
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
       measure: { type: 'string', default: '3000' },
       only: { type: 'string' },
       write: { type: 'string' },
+      profile: { type: 'boolean', default: false },
     },
   });
   const rounds = Number(values.rounds);
@@ -27,7 +28,9 @@ async function main(): Promise<void> {
     measureMs: Number(values.measure),
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     channelPrefix: `bench-${randomBytes(4).toString('hex')}`,
-  }).filter((entry) => !values.only || values.only.split(',').includes(entry.scenario));
+  })
+    .filter((entry) => !values.only || values.only.split(',').includes(entry.scenario))
+    .map((entry) => (values.profile ? withProfile(entry) : entry));
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   console.log(`nest-wamp benchmark on ${machine()}: ${entries.length} runs × ${rounds} rounds`);
 
@@ -58,6 +61,20 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(`${resultsDir}latest.json`, JSON.stringify({ machine: machine(), command, measurements }, null, 2));
   if (values.write) writeFileSync(values.write, `${report}\n`);
+}
+
+/**
+ * Each peer process writes a V8 CPU profile (for Chrome DevTools or speedscope) to
+ * bench/results/profiles/<scenario>-<peer>/, one file per process and round.
+ */
+function withProfile(entry: Entry): Entry {
+  const dir = fileURLToPath(new URL(`../../bench/results/profiles/${slug(entry)}/`, import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  return { ...entry, peerNodeArgs: [...(entry.peerNodeArgs ?? []), '--cpu-prof', `--cpu-prof-dir=${dir}`] };
+}
+
+function slug(entry: Entry): string {
+  return `${entry.scenario}-${entry.label}`.replace(/[^a-z0-9×]+/gi, '-').replace(/-+$/, '');
 }
 
 main().catch((error) => {

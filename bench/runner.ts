@@ -72,11 +72,14 @@ function urlOf(settings: PeerSettings, port: number): string {
   return settings.peer.startsWith('nest-wamp') ? `ws://127.0.0.1:${port}/ws` : `ws://127.0.0.1:${port}/`;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+/** Stops a process; a peer that profiles gets SIGTERM, so that it exits normally and writes its profile. */
+async function stop(child: ChildProcess, graceful = false): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
+  child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+  const timer = graceful ? setTimeout(() => child.kill('SIGKILL'), 10_000) : undefined;
   await exited;
+  clearTimeout(timer);
 }
 
 /** Runs one entry: starts its peers, runs the load generator(s), samples the server at each mark. */
@@ -113,7 +116,8 @@ export async function runEntry(entry: Entry, round: number): Promise<Measurement
     );
     return { scenario: entry.scenario, label: entry.label, round, figures: derive(entry, results, samples) };
   } finally {
-    await Promise.all(peers.map(({ process: child }) => stop(child)));
+    const profiling = entry.peerNodeArgs?.includes('--cpu-prof') ?? false;
+    await Promise.all(peers.map(({ process: child }) => stop(child, profiling)));
   }
 }
 
