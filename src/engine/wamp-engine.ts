@@ -14,6 +14,7 @@ import type { WampLogger } from '../router/wamp-logger.js';
 import { WampCounters, type WampStats } from './wamp-counters.js';
 import { WampRouter } from '../router/wamp-router.js';
 import { SessionRegistry } from '../session/session-registry.js';
+import type { ServerSession } from '../session/server-session.js';
 import { SessionBinder } from '../transport/session-binding.js';
 import { type UpgradeIdentifier, WampWebSocketServer } from '../transport/wamp-websocket-server.js';
 
@@ -41,7 +42,7 @@ export class WampEngine {
   /** WAMP-CRA, when the `auth` option is set. */
   readonly authenticator?: CraAuthenticator;
   readonly router: WampRouter;
-  readonly transport: WampWebSocketServer;
+  readonly transport: WampWebSocketServer<ServerSession>;
   private upgradeDelegate?: WampUpgradeDelegate;
   private heartbeat?: NodeJS.Timeout;
 
@@ -69,10 +70,9 @@ export class WampEngine {
       logger,
       options,
     });
-    const binder = new SessionBinder(this.router, logger, options.heartbeatIntervalMs > 0, this.counters);
     this.transport = new WampWebSocketServer(
       options,
-      (socket, request, identity) => binder.bind(socket, request, identity),
+      new SessionBinder(this.router, logger, this.counters),
       logger,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
     );

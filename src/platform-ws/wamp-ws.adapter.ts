@@ -24,7 +24,9 @@ export class WampWsAdapter extends WsAdapter implements WampUpgradeDelegate {
 
   serveWamp(transport: WampWebSocketServer): boolean {
     if (!this.httpServersRegistry.has(APP_HTTP_SERVER_PORT)) return false;
-    this.addWsServerToRegistry(transport.server, APP_HTTP_SERVER_PORT, transport.path);
+    // What the adapter's upgrade listener asks of a server: its path, and to take the upgrades for it.
+    const endpoint = { path: transport.path, handleUpgrade: transport.handleUpgrade.bind(transport) };
+    this.addWsServerToRegistry(endpoint, APP_HTTP_SERVER_PORT, transport.path);
     return true;
   }
 }

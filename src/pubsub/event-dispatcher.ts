@@ -2,6 +2,7 @@ import type { WampCounters } from '../engine/wamp-counters.js';
 import { CloseCode } from '../protocol/decode.js';
 import { encodeEvent } from '../protocol/encode.js';
 import type { ServerSession } from '../session/server-session.js';
+import { type TextFrame, textFrame } from '../transport/websocket/frames.js';
 import type { BackplaneMessage, WampBackplane } from './backplane.js';
 import type { DeliveryFilter } from './delivery-filter.js';
 import { forEachRecipient } from './delivery-filter.js';
@@ -24,7 +25,7 @@ export class EventDispatcher {
    * of this instance it was sent to.
    */
   publish(topic: string, event: unknown, filter: DeliveryFilter = {}): number {
-    const frame = Buffer.from(encodeEvent(topic, event));
+    const frame = encodeEvent(topic, event);
     const delivered = this.deliverLocally(topic, frame, filter);
     this.backplane.publish({ topic, frame, filter });
     return delivered;
@@ -53,13 +54,15 @@ export class EventDispatcher {
     return false;
   }
 
-  private deliverLocally(topic: string, frame: string | Buffer, filter: DeliveryFilter): number {
+  /** `event` is the EVENT message; it becomes a WebSocket frame once, for the first recipient, and goes to all as it is. */
+  private deliverLocally(topic: string, event: string | Buffer, filter: DeliveryFilter): number {
     const subscribers = this.topics.subscribers(topic);
     if (!subscribers) return 0;
+    let frame: TextFrame | undefined;
     let delivered = 0;
     forEachRecipient(subscribers, filter, (session) => {
       if (this.admits(session)) {
-        session.send(frame);
+        session.send((frame ??= textFrame(event)));
         delivered++;
       }
     });

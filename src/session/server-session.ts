@@ -1,11 +1,11 @@
 import { CompiledPermissions } from '../auth/permissions.js';
 import { PrefixMap } from '../protocol/curie.js';
 import { SerialQueue } from './serial-queue.js';
+import type { TextFrame } from '../transport/websocket/frames.js';
 import type { SessionSocket } from './session-socket.js';
 import type { WampHandshake, WampIdentity, WampSession } from './wamp-session.js';
 
 const NO_TOPICS: ReadonlySet<string> = new Set();
-const TEXT_FRAME = { binary: false } as const;
 
 /**
  * The server's side of a session: what `WampSession` shows, plus the protocol state that
@@ -77,8 +77,8 @@ export class ServerSession implements WampSession {
     return this.socket.bufferedAmount;
   }
 
-  send(frame: string | Buffer): void {
-    if (this.state === 'open') this.socket.send(frame, TEXT_FRAME);
+  send(message: string | TextFrame): void {
+    if (this.state === 'open') this.socket.send(message);
   }
 
   close(code = 1000, reason = ''): void {

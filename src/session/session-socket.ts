@@ -1,12 +1,9 @@
-/** How a session sends: the text frame option is what `ws` needs to send a Buffer as text. */
-export interface SendOptions {
-  readonly binary: false;
-}
+import type { TextFrame } from '../transport/websocket/frames.js';
 
-/** The part of a WebSocket a session needs; a `ws` WebSocket is one as it is. */
+/** The part of a WebSocket connection a session needs. */
 export interface SessionSocket {
-  /** Sends one frame; the session always passes `{ binary: false }` (text). */
-  send(frame: string | Buffer, options: SendOptions): void;
+  /** Sends a text message: a string, or a frame built once with `textFrame` for many sessions. */
+  send(message: string | TextFrame): void;
   close(code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */
   terminate(): void;

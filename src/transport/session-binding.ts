@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/decode.js';
 import { errorMessage } from '../router/call-error.js';
 import type { WampCounters } from '../engine/wamp-counters.js';
@@ -7,31 +6,31 @@ import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampRouter } from '../router/wamp-router.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
+import type { WampConnectionAcceptor } from './wamp-websocket-server.js';
+import { FrameCloseCode } from './websocket/frames.js';
+import type { WebSocketConnection } from './websocket/websocket-connection.js';
+
+type SessionConnection = WebSocketConnection<ServerSession>;
 
 /**
  * Runs WAMP sessions over accepted WebSockets until they close. One binder serves every
- * connection, so a session costs two small listeners and nothing else.
+ * connection: a session costs its connection and nothing else.
  */
-export class SessionBinder {
+export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
   constructor(
     private readonly router: WampRouter,
     private readonly logger: WampLogger,
-    /** Listen for pongs (only when the heartbeat is on: a listener per session costs memory). */
-    private readonly heartbeat: boolean,
     private readonly counters: WampCounters,
   ) {}
 
-  bind(ws: WebSocket, request: IncomingMessage, identity: WampIdentity | undefined): void {
-    const session = this.router.open(ws, handshakeOf(request), identity);
-    ws.on('message', (data, isBinary) => this.receive(session, data as Buffer, isBinary));
-    ws.on('close', (code, reason) => this.router.closed(session, code, reason.toString()));
-    ws.on('error', this.onSocketError);
-    if (this.heartbeat) ws.on('pong', () => session.pong());
+  accept(connection: SessionConnection, request: IncomingMessage, identity: WampIdentity | undefined): void {
+    connection.owner = this.router.open(connection, handshakeOf(request), identity);
   }
 
-  private receive(session: ServerSession, data: Buffer, isBinary: boolean): void {
+  message(connection: SessionConnection, payload: Buffer, isBinary: boolean): void {
+    const session = connection.owner;
     try {
-      this.router.receive(session, data, isBinary);
+      this.router.receive(session, payload, isBinary);
     } catch (error) {
       // The router handles every input; reaching here is a bug, and it must not take the process down.
       this.logger.error(`session ${session.id}: ${errorMessage(error)}`, (error as Error)?.stack);
@@ -39,15 +38,19 @@ export class SessionBinder {
     }
   }
 
-  /**
-   * `ws` reports a broken connection, or a frame it refused (over `maxPayload`: 1009; invalid
-   * UTF-8: 1007), here and then closes it; the close listener cleans up.
-   */
-  private readonly onSocketError = (error: Error & { code?: string }): void => {
-    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.counters.refuse('oversize');
-    else if (error.code?.startsWith('WS_ERR_')) this.counters.refuse('malformed');
-    this.logger.debug(`WebSocket error: ${errorMessage(error)}`);
-  };
+  pong(connection: SessionConnection): void {
+    connection.owner.pong();
+  }
+
+  /** A frame the WebSocket layer refused (over `maxPayload`: 1009; invalid UTF-8: 1007; else 1002); the connection is closing. */
+  violation(connection: SessionConnection, code: number, reason: string): void {
+    this.counters.refuse(code === FrameCloseCode.messageTooBig ? 'oversize' : 'malformed');
+    this.logger.debug(`session ${connection.owner.id}: WebSocket protocol violation (${code}): ${reason}`);
+  }
+
+  closed(connection: SessionConnection, code: number, reason: string): void {
+    this.router.closed(connection.owner, code, reason);
+  }
 }
 
 /** Headers of the upgrade itself, of no use once the WebSocket is open: not kept. */

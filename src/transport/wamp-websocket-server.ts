@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
 import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
 import { errorMessage } from '../router/call-error.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampIdentity } from '../session/wamp-session.js';
 import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
+import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from './websocket/upgrade.js';
+import { type ConnectionListener, WebSocketConnection } from './websocket/websocket-connection.js';
 
 export interface WampTransportOptions {
   readonly path: string;
@@ -23,47 +24,36 @@ export type UpgradeIdentifier = (
   request: IncomingMessage,
 ) => WampIdentity | false | undefined | Promise<WampIdentity | false | undefined>;
 
-/** Called for every WebSocket that completed a WAMP handshake. */
-export type WampConnectionListener = (socket: WebSocket, request: IncomingMessage, identity: WampIdentity | undefined) => void;
+/** What the handshake checks decided: a refusal, or none and maybe an identity. */
+type HandshakeVerdict = (refusal: UpgradeRefusal | undefined, identity?: WampIdentity) => void;
 
-type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
+const SHUTTING_DOWN: UpgradeRefusal = { status: 503, message: 'server shutting down' };
 
 /**
- * The WebSocket side of the server, on `ws`. It accepts an upgrade only on its path, only when
- * the client offers the `wamp` subprotocol (else HTTP 400) and only from an allowed origin
- * (else HTTP 403), and answers with `Sec-WebSocket-Protocol: wamp`. It runs on the app's HTTP
- * server or on a port of its own, and closes every session on shutdown.
+ * Takes every WebSocket that completed a WAMP handshake: it sets the connection's owner and
+ * hears its events from then on.
  */
-export class WampWebSocketServer {
-  readonly server: WebSocketServer;
+export interface WampConnectionAcceptor<Owner> extends ConnectionListener<Owner> {
+  accept(connection: WebSocketConnection<Owner>, request: IncomingMessage, identity: WampIdentity | undefined): void;
+}
+
+/**
+ * The WebSocket side of the server. It accepts an upgrade only on its path, only when the
+ * client offers the `wamp` subprotocol (else HTTP 400) and only from an allowed origin (else
+ * HTTP 403), and answers with `Sec-WebSocket-Protocol: wamp`. It runs on the app's HTTP server
+ * or on a port of its own.
+ */
+export class WampWebSocketServer<Owner = unknown> {
   private readonly detachers: Array<() => void> = [];
   private ownHttpServer?: Server;
   private closing = false;
-  /** Identities decided during the handshake, until the connection they belong to opens. */
-  private readonly identities = new WeakMap<IncomingMessage, WampIdentity>();
 
   constructor(
     private readonly options: WampTransportOptions,
-    onConnection: WampConnectionListener,
+    private readonly acceptor: WampConnectionAcceptor<Owner>,
     private readonly logger: WampLogger,
     private readonly identify?: UpgradeIdentifier,
-  ) {
-    this.server = new WebSocketServer({
-      noServer: true,
-      maxPayload: options.maxPayload,
-      perMessageDeflate: false,
-      // The session registry knows every connection; a second list would cost memory per session.
-      clientTracking: false,
-      verifyClient: ({ req }: { req: IncomingMessage }, done: VerifyCallback) => this.verify(req, done),
-      handleProtocols: (protocols: Set<string>) => offeredWampProtocol(protocols) ?? false,
-    });
-    this.server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-      const identity = this.identities.get(request);
-      this.identities.delete(request);
-      onConnection(socket, request, identity);
-    });
-    this.server.on('error', (error) => this.logger.error(`WebSocket server error: ${errorMessage(error)}`));
-  }
+  ) {}
 
   get path(): string {
     return this.options.path;
@@ -76,7 +66,8 @@ export class WampWebSocketServer {
         this.handleUpgrade(request, socket, head);
       } else if (httpServer.listenerCount('upgrade') === 1) {
         // Nobody else serves WebSockets here: answer rather than leave the client hanging.
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.on('error', destroyOnError);
+        refuseUpgrade(socket, { status: 404, message: '' });
       }
     };
     httpServer.on('upgrade', onUpgrade);
@@ -105,11 +96,28 @@ export class WampWebSocketServer {
     return (this.ownHttpServer?.address() as AddressInfo | null) ?? undefined;
   }
 
+  /** Runs the handshake checks on an upgrade request for this server's path, then opens the session or refuses. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // When the handshake completes synchronously, the 101 answer and WELCOME leave in one write.
+    // Until the connection takes the socket over, an error (a reset during an async check) just ends it.
+    socket.on('error', destroyOnError);
+    const problem = handshakeProblem(request);
+    if (problem) return refuseUpgrade(socket, problem);
+    this.verify(request, (refusal, identity) => {
+      if (refusal) return refuseUpgrade(socket, refusal);
+      if (!isStillOpen(socket)) return void socket.destroy();
+      socket.off('error', destroyOnError);
+      this.open(request, socket, head, identity);
+    });
+  }
+
+  private open(request: IncomingMessage, socket: Socket, head: Buffer, identity: WampIdentity | undefined): void {
+    const connection = new WebSocketConnection(socket, this.acceptor, this.options.maxPayload);
+    // The 101 answer and whatever the session sends at once (WELCOME) leave in one write.
     socket.cork();
-    this.server.handleUpgrade(request, socket, head, (ws) => this.server.emit('connection', ws, request));
+    socket.write(switchingProtocols(request, offeredWampProtocol(protocolsOf(request))!));
+    this.acceptor.accept(connection, request, identity);
     socket.uncork();
+    connection.receive(head);
   }
 
   /**
@@ -121,45 +129,38 @@ export class WampWebSocketServer {
     for (const detach of this.detachers.splice(0)) detach();
   }
 
-  /** Releases the WebSocket server and the own port; the sessions are closed by then. */
+  /** Releases the own port; the sessions are closed by then. */
   async close(): Promise<void> {
     this.stopAccepting();
-    await new Promise((resolve) => this.server.close(resolve));
     const httpServer = this.ownHttpServer;
     if (httpServer) await new Promise((resolve) => httpServer.close(resolve));
   }
 
-  /** The handshake checks, in order: subprotocol (400), origin (403), identity (401). */
-  private verify(request: IncomingMessage, answer: VerifyCallback): void {
+  /** The handshake checks, in order: subprotocol (400), origin (403), identity (401); `answer` gets a refusal or the identity. */
+  private verify(request: IncomingMessage, answer: HandshakeVerdict): void {
     // Checks may answer later (async origin or handshake hooks): shutdown may have begun meanwhile.
-    const done: VerifyCallback = (result, code, message) =>
-      result && this.closing ? answer(false, 503, 'server shutting down') : answer(result, code, message);
-    if (this.closing) return done(false, 503, 'server shutting down');
-    const offered = request.headers['sec-websocket-protocol'];
-    if (offered !== WAMP_SUBPROTOCOL && !offeredWampProtocol(parseProtocolHeader(offered))) {
-      return done(false, 400, 'this server only speaks WAMP: offer the "wamp" subprotocol');
+    const done: HandshakeVerdict = (refusal, identity) => answer(refusal ?? (this.closing ? SHUTTING_DOWN : undefined), identity);
+    if (this.closing) return done(SHUTTING_DOWN);
+    if (offeredWampProtocol(protocolsOf(request)) === undefined) {
+      return done({ status: 400, message: 'this server only speaks WAMP: offer the "wamp" subprotocol' });
     }
-    const refuse = (code: number, message: string) => (): void => done(false, code, message);
+    const originRefused = { status: 403, message: 'origin not allowed' };
     this.step(
       'allowedOrigins',
       () => isOriginAllowed(request, this.options.allowedOrigins, this.options.allowMissingOrigin),
-      (allowed) => (allowed ? this.checkIdentity(request, done) : done(false, 403, 'origin not allowed')),
-      refuse(403, 'origin not allowed'),
+      (allowed) => (allowed ? this.checkIdentity(request, done) : done(originRefused)),
+      () => done(originRefused),
     );
   }
 
-  private checkIdentity(request: IncomingMessage, done: VerifyCallback): void {
+  private checkIdentity(request: IncomingMessage, done: HandshakeVerdict): void {
     const identify = this.identify;
-    if (!identify) return done(true);
+    if (!identify) return done(undefined);
     this.step(
       'auth.handshake',
       () => identify(request),
-      (identity) => {
-        if (identity === false) return done(false, 401, 'unauthorized');
-        if (identity) this.identities.set(request, identity);
-        done(true);
-      },
-      () => done(false, 500, 'internal error'),
+      (identity) => (identity === false ? done({ status: 401, message: 'unauthorized' }) : done(undefined, identity)),
+      () => done({ status: 500, message: 'internal error' }),
     );
   }
 
@@ -178,4 +179,16 @@ export class WampWebSocketServer {
     if (result instanceof Promise) result.then(onResult, fail);
     else onResult(result);
   }
+}
+
+/** The protocols the client offered; the common single `wamp` skips parsing. */
+function protocolsOf(request: IncomingMessage): readonly string[] {
+  const offered = request.headers['sec-websocket-protocol'];
+  return offered === WAMP_SUBPROTOCOL ? ONLY_WAMP : parseProtocolHeader(offered);
+}
+
+const ONLY_WAMP: readonly string[] = [WAMP_SUBPROTOCOL];
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }

@@ -25,6 +25,7 @@ import type { SessionSocket } from '../../src/session/session-socket.js';
 import { signChallengeAsAutobahn, WampCallError, type WampTestClient } from '../../src/testing/index.js';
 import { attemptHandshake, BareWebSocketPeer, RawWampSocket, tcpConnectError, within } from '../support/raw-wamp-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
+import { textOfFrame } from '../support/websocket-frames.js';
 import { deferred, until } from '../support/until.js';
 
 // Faults over real sockets: handlers that fail in every way a handler can, clients that vanish
@@ -272,9 +273,9 @@ function recordSends(session: ServerSession): string[] {
   const socket = (session as unknown as { socket: SessionSocket }).socket;
   const sent: string[] = [];
   const send = socket.send.bind(socket);
-  (socket as { send: SessionSocket['send'] }).send = (frame, options) => {
-    sent.push(String(frame));
-    send(frame, options);
+  (socket as { send: SessionSocket['send'] }).send = (message) => {
+    sent.push(typeof message === 'string' ? message : textOfFrame(message));
+    send(message);
   };
   return sent;
 }

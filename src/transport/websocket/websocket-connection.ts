@@ -1,0 +1,161 @@
+import type { Socket } from 'node:net';
+import { FrameReader, type FrameSink } from './frame-reader.js';
+import { closePayload, encodeFrame, FrameCloseCode, isSendableCloseCode, Opcode, type TextFrame } from './frames.js';
+
+/**
+ * What happens on the connections of one server: one listener serves them all, so that a
+ * connection costs no closures. `connection.owner` tells the listener whose connection it is.
+ */
+export interface ConnectionListener<Owner> {
+  message(connection: WebSocketConnection<Owner>, payload: Buffer, isBinary: boolean): void;
+  pong(connection: WebSocketConnection<Owner>): void;
+  /** The client broke the WebSocket protocol; the connection is closing with `code`. */
+  violation(connection: WebSocketConnection<Owner>, code: number, reason: string): void;
+  /** The connection is gone: the client's close code and reason, or 1006 when it sent no close frame. */
+  closed(connection: WebSocketConnection<Owner>, code: number, reason: string): void;
+}
+
+/** How long a closing connection waits for the client's close frame and FIN before it is cut. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
+/** The connection a socket carries, for the socket's listeners (shared by every connection). */
+const connectionOf = Symbol('nest-wamp.websocket-connection');
+type CarrierSocket = Socket & { [connectionOf]?: WebSocketConnection<unknown> };
+
+/**
+ * The server side of one WebSocket (RFC 6455) over an upgraded socket: frames in through a
+ * `FrameReader`, text out as single writes, pings answered, and the closing handshake in both
+ * directions (a close frame each way, then FIN; cut after 30 s if the client never finishes).
+ */
+export class WebSocketConnection<Owner> implements FrameSink {
+  /** Whose connection this is (the listener's business); set right after the handshake. */
+  owner!: Owner;
+  private readonly reader: FrameReader;
+  private closeSent = false;
+  private closeReceived = false;
+  private gone = false;
+  private closeCode: number = FrameCloseCode.abnormal;
+  private closeReason = '';
+  private closeTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly listener: ConnectionListener<Owner>,
+    maxPayload: number,
+  ) {
+    this.reader = new FrameReader(this, maxPayload);
+    (socket as CarrierSocket)[connectionOf] = this;
+    socket.setTimeout(0);
+    socket.setNoDelay(true);
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+  }
+
+  /** Reads bytes that came with the upgrade request, before the socket's own. */
+  receive(bytes: Buffer): void {
+    if (bytes.length > 0) this.reader.push(bytes);
+  }
+
+  /** Bytes written and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Sends a text message: a string, or a frame built once with `textFrame` for many connections. */
+  send(message: string | TextFrame): void {
+    if (this.closeSent || this.gone) return;
+    this.socket.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
+  }
+
+  ping(): void {
+    if (!this.closeSent && !this.gone) this.socket.write(PING);
+  }
+
+  /**
+   * Starts the closing handshake (or finishes it, when the client's close frame came first). A
+   * code that may not go on the wire is sent as 1011: it can only come from a bug.
+   */
+  close(code: number, reason: string): void {
+    if (this.closeSent || this.gone) return;
+    this.closeSent = true;
+    const sendable = isSendableCloseCode(code) ? code : FrameCloseCode.internalError;
+    this.socket.write(encodeFrame(Opcode.close, closePayload(sendable, reason)));
+    if (this.closeReceived) this.socket.end();
+    else this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+  }
+
+  /** Cuts the connection without a closing handshake. */
+  terminate(): void {
+    this.socket.destroy();
+  }
+
+  // --- FrameSink: what the reader found
+
+  onMessage(payload: Buffer, isBinary: boolean): void {
+    if (!this.closeSent) this.listener.message(this, payload, isBinary);
+  }
+
+  onPing(payload: Buffer): void {
+    if (!this.closeSent) this.socket.write(encodeFrame(Opcode.pong, payload));
+  }
+
+  onPong(): void {
+    this.listener.pong(this);
+  }
+
+  onCloseFrame(code: number, reason: string): void {
+    this.closeReceived = true;
+    this.closeCode = code;
+    this.closeReason = reason;
+    // Echo the client's code and reason, as the RFC suggests; a close without a code is answered with 1000.
+    if (this.closeSent) this.socket.end();
+    else this.close(code === FrameCloseCode.noStatus ? FrameCloseCode.normal : code, reason);
+  }
+
+  onViolation(code: number, reason: string): void {
+    this.listener.violation(this, code, reason);
+    this.close(code, reason);
+  }
+
+  // --- the socket's events, through the listeners below
+
+  /** @internal */
+  onSocketData(chunk: Buffer): void {
+    this.reader.push(chunk);
+  }
+
+  /** @internal The client will send nothing more: FIN back (an HTTP server's sockets stay half open otherwise). */
+  onSocketEnd(): void {
+    this.socket.end();
+  }
+
+  /** @internal */
+  onSocketClose(): void {
+    if (this.gone) return;
+    this.gone = true;
+    clearTimeout(this.closeTimer);
+    this.listener.closed(this, this.closeCode, this.closeReason);
+  }
+}
+
+const PING = encodeFrame(Opcode.ping, Buffer.alloc(0));
+
+// Listeners shared by every socket, finding their connection on the socket: no closure per connection.
+function onSocketData(this: CarrierSocket, chunk: Buffer): void {
+  this[connectionOf]!.onSocketData(chunk);
+}
+
+function onSocketEnd(this: CarrierSocket): void {
+  this[connectionOf]!.onSocketEnd();
+}
+
+function onSocketClose(this: CarrierSocket): void {
+  this[connectionOf]!.onSocketClose();
+}
+
+/** A broken connection (reset, EPIPE): destroyed, and its close event cleans up. */
+function onSocketError(this: Socket): void {
+  this.destroy();
+}
