@@ -66,7 +66,6 @@ export class WampWebSocketServer<Owner = unknown> {
         this.handleUpgrade(request, socket, head);
       } else if (httpServer.listenerCount('upgrade') === 1) {
         // Nobody else serves WebSockets here: answer rather than leave the client hanging.
-        socket.on('error', destroyOnError);
         refuseUpgrade(socket, { status: 404, message: '' });
       }
     };
@@ -98,26 +97,29 @@ export class WampWebSocketServer<Owner = unknown> {
 
   /** Runs the handshake checks on an upgrade request for this server's path, then opens the session or refuses. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // Until the connection takes the socket over, an error (a reset during an async check) just ends it.
-    socket.on('error', destroyOnError);
     const problem = handshakeProblem(request);
     if (problem) return refuseUpgrade(socket, problem);
+    let answered = false;
+    let waited = false;
     this.verify(request, (refusal, identity) => {
+      answered = true;
+      if (waited) socket.off('error', destroyOnError);
       if (refusal) return refuseUpgrade(socket, refusal);
-      if (!isStillOpen(socket)) return void socket.destroy();
-      socket.off('error', destroyOnError);
-      this.open(request, socket, head, identity);
+      // While a check ran, the client may have gone.
+      if (waited && !isStillOpen(socket)) return void socket.destroy();
+      this.open(request, socket as Socket, head, identity);
     });
+    if (answered) return;
+    // A check is still running: until it answers, an error (a reset) just ends the socket.
+    waited = true;
+    socket.on('error', destroyOnError);
   }
 
   private open(request: IncomingMessage, socket: Socket, head: Buffer, identity: WampIdentity | undefined): void {
-    const connection = new WebSocketConnection(socket, this.acceptor, this.options.maxPayload);
-    // The 101 answer and whatever the session sends at once (WELCOME) leave in one write.
-    socket.cork();
-    socket.write(switchingProtocols(request, offeredWampProtocol(protocolsOf(request))!));
+    const answer = switchingProtocols(request, offeredWampProtocol(protocolsOf(request))!);
+    const connection = new WebSocketConnection(socket, this.acceptor, this.options.maxPayload, answer);
     this.acceptor.accept(connection, request, identity);
-    socket.uncork();
-    connection.receive(head);
+    connection.start(head);
   }
 
   /**
@@ -192,3 +194,4 @@ const ONLY_WAMP: readonly string[] = [WAMP_SUBPROTOCOL];
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
+

@@ -39,6 +39,8 @@ export function switchingProtocols(request: IncomingMessage, protocol: string): 
 
 /** Answers a handshake with an HTTP error and closes the connection once the answer is out. */
 export function refuseUpgrade(socket: Duplex, { status, message, headers = {} }: UpgradeRefusal): void {
+  // An upgraded socket has no error listener: a reset while the answer goes out must not throw.
+  socket.on('error', () => socket.destroy());
   if (!socket.writable) {
     socket.destroy();
     return;

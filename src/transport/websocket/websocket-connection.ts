@@ -38,10 +38,15 @@ export class WebSocketConnection<Owner> implements FrameSink {
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined = undefined;
 
+  /**
+   * `answer` is the handshake's 101 response: it waits for the first frame (the server's
+   * greeting, usually sent at once) so that both leave in one write, or for `start`.
+   */
   constructor(
     private readonly socket: Socket,
     private readonly listener: ConnectionListener<Owner>,
     maxPayload: number,
+    private answer: string | undefined,
   ) {
     this.reader = new FrameReader(this, maxPayload);
     (socket as CarrierSocket)[connectionOf] = this;
@@ -53,9 +58,13 @@ export class WebSocketConnection<Owner> implements FrameSink {
     socket.on('error', onSocketError);
   }
 
-  /** Reads bytes that came with the upgrade request, before the socket's own. */
-  receive(bytes: Buffer): void {
-    if (bytes.length > 0) this.reader.push(bytes);
+  /** Sends the handshake answer if no frame took it along yet, then reads what came with the upgrade request. */
+  start(head: Buffer): void {
+    if (this.answer !== undefined) {
+      this.socket.write(this.answer, 'latin1');
+      this.answer = undefined;
+    }
+    if (head.length > 0) this.reader.push(head);
   }
 
   /** Bytes written and not yet handed to the kernel. */
@@ -66,11 +75,11 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /** Sends a text message: a string, or a frame built once with `textFrame` for many connections. */
   send(message: string | TextFrame): void {
     if (this.closeSent || this.gone) return;
-    this.socket.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
+    this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
   }
 
   ping(): void {
-    if (!this.closeSent && !this.gone) this.socket.write(PING);
+    if (!this.closeSent && !this.gone) this.write(PING);
   }
 
   /**
@@ -81,7 +90,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
     if (this.closeSent || this.gone) return;
     this.closeSent = true;
     const sendable = isSendableCloseCode(code) ? code : FrameCloseCode.internalError;
-    this.socket.write(encodeFrame(Opcode.close, closePayload(sendable, reason)));
+    this.write(encodeFrame(Opcode.close, closePayload(sendable, reason)));
     if (this.closeReceived) this.socket.end();
     else this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
   }
@@ -98,7 +107,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
   }
 
   onPing(payload: Buffer): void {
-    if (!this.closeSent) this.socket.write(encodeFrame(Opcode.pong, payload));
+    if (!this.closeSent) this.write(encodeFrame(Opcode.pong, payload));
   }
 
   onPong(): void {
@@ -119,6 +128,19 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.close(code, reason);
   }
 
+  private write(frame: Buffer): void {
+    const answer = this.answer;
+    if (answer === undefined) {
+      this.socket.write(frame);
+      return;
+    }
+    this.answer = undefined;
+    const bytes = Buffer.allocUnsafe(answer.length + frame.length);
+    bytes.write(answer, 0, 'latin1');
+    frame.copy(bytes, answer.length);
+    this.socket.write(bytes);
+  }
+
   // --- the socket's events, through the listeners below
 
   /** @internal */
@@ -128,7 +150,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** @internal The client will send nothing more: FIN back (an HTTP server's sockets stay half open otherwise). */
   onSocketEnd(): void {
-    this.socket.end();
+    if (!this.socket.writableEnded) this.socket.end();
   }
 
   /** @internal */
