@@ -118,7 +118,13 @@ export class WampWebSocketServer<Owner = unknown> {
   private open(request: IncomingMessage, socket: Socket, head: Buffer, identity: WampIdentity | undefined): void {
     const answer = switchingProtocols(request, offeredWampProtocol(protocolsOf(request))!);
     const connection = new WebSocketConnection(socket, this.acceptor, this.options.maxPayload, answer);
-    this.acceptor.accept(connection, request, identity);
+    try {
+      this.acceptor.accept(connection, request, identity);
+    } catch (error) {
+      // A bug, but it runs inside the HTTP server's upgrade event: it must not take the process down.
+      this.logger.error(`opening a session failed: ${errorMessage(error)}`, (error as Error)?.stack);
+      return connection.discard();
+    }
     connection.start(head);
   }
 

@@ -31,9 +31,9 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /** Whose connection this is (the listener's business); set right after the handshake. */
   owner!: Owner;
   private readonly reader: FrameReader;
-  private closeSent = false;
+  /** open → closing (the server's close frame is out) → ended (nothing more is written: FIN sent, or the socket destroyed). */
+  private state: 'open' | 'closing' | 'ended' = 'open';
   private closeReceived = false;
-  private gone = false;
   private closeCode: number = FrameCloseCode.abnormal;
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined = undefined;
@@ -67,6 +67,15 @@ export class WebSocketConnection<Owner> implements FrameSink {
     if (head.length > 0) this.reader.push(head);
   }
 
+  /** Gives the socket up before anyone owned the connection (accepting it failed): the listener hears nothing of it. */
+  discard(): void {
+    this.socket.off('data', onSocketData);
+    this.socket.off('end', onSocketEnd);
+    this.socket.off('close', onSocketClose);
+    this.state = 'ended';
+    this.socket.destroy();
+  }
+
   /** Bytes written and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this.socket.writableLength;
@@ -74,12 +83,11 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** Sends a text message: a string, or a frame built once with `textFrame` for many connections. */
   send(message: string | TextFrame): void {
-    if (this.closeSent || this.gone) return;
-    this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
+    if (this.state === 'open') this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
   }
 
   ping(): void {
-    if (!this.closeSent && !this.gone) this.write(PING);
+    if (this.state === 'open') this.write(PING);
   }
 
   /**
@@ -87,27 +95,28 @@ export class WebSocketConnection<Owner> implements FrameSink {
    * code that may not go on the wire is sent as 1011: it can only come from a bug.
    */
   close(code: number, reason: string): void {
-    if (this.closeSent || this.gone) return;
-    this.closeSent = true;
+    if (this.state !== 'open') return;
+    this.state = 'closing';
     const sendable = isSendableCloseCode(code) ? code : FrameCloseCode.internalError;
     this.write(encodeFrame(Opcode.close, closePayload(sendable, reason)));
-    if (this.closeReceived) this.socket.end();
-    else this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+    if (this.closeReceived) this.end();
+    else this.closeTimer = setTimeout(() => this.terminate(), CLOSE_TIMEOUT_MS);
   }
 
   /** Cuts the connection without a closing handshake. */
   terminate(): void {
+    this.state = 'ended';
     this.socket.destroy();
   }
 
   // --- FrameSink: what the reader found
 
   onMessage(payload: Buffer, isBinary: boolean): void {
-    if (!this.closeSent) this.listener.message(this, payload, isBinary);
+    if (this.state === 'open') this.listener.message(this, payload, isBinary);
   }
 
   onPing(payload: Buffer): void {
-    if (!this.closeSent) this.write(encodeFrame(Opcode.pong, payload));
+    if (this.state === 'open') this.write(encodeFrame(Opcode.pong, payload));
   }
 
   onPong(): void {
@@ -119,13 +128,20 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.closeCode = code;
     this.closeReason = reason;
     // Echo the client's code and reason, as the RFC suggests; a close without a code is answered with 1000.
-    if (this.closeSent) this.socket.end();
-    else this.close(code === FrameCloseCode.noStatus ? FrameCloseCode.normal : code, reason);
+    if (this.state === 'open') this.close(code === FrameCloseCode.noStatus ? FrameCloseCode.normal : code, reason);
+    else this.end();
   }
 
   onViolation(code: number, reason: string): void {
     this.listener.violation(this, code, reason);
     this.close(code, reason);
+  }
+
+  /** Sends FIN: nothing more is written. */
+  private end(): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.socket.end();
   }
 
   private write(frame: Buffer): void {
@@ -150,13 +166,12 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** @internal The client will send nothing more: FIN back (an HTTP server's sockets stay half open otherwise). */
   onSocketEnd(): void {
-    if (!this.socket.writableEnded) this.socket.end();
+    this.end();
   }
 
   /** @internal */
   onSocketClose(): void {
-    if (this.gone) return;
-    this.gone = true;
+    this.state = 'ended';
     clearTimeout(this.closeTimer);
     this.listener.closed(this, this.closeCode, this.closeReason);
   }
