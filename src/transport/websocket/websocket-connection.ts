@@ -161,7 +161,13 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** @internal */
   onSocketData(chunk: Buffer): void {
-    this.reader.push(chunk);
+    // Answers given while this chunk is read (several calls often arrive together) leave in one write.
+    this.socket.cork();
+    try {
+      this.reader.push(chunk);
+    } finally {
+      this.socket.uncork();
+    }
   }
 
   /** @internal The client will send nothing more: FIN back (an HTTP server's sockets stay half open otherwise). */
