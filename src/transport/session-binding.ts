@@ -7,7 +7,6 @@ import type { WampRouter } from '../router/wamp-router.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
 import type { WampConnectionAcceptor } from './wamp-websocket-server.js';
-import { FrameCloseCode } from './websocket/frames.js';
 import type { WebSocketConnection } from './websocket/websocket-connection.js';
 
 type SessionConnection = WebSocketConnection<ServerSession>;
@@ -44,7 +43,7 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
 
   /** A frame the WebSocket layer refused (over `maxPayload`: 1009; invalid UTF-8: 1007; else 1002); the connection is closing. */
   violation(connection: SessionConnection, code: number, reason: string): void {
-    this.counters.refuse(code === FrameCloseCode.messageTooBig ? 'oversize' : 'malformed');
+    this.counters.refuse(code === CloseCode.messageTooBig ? 'oversize' : 'malformed');
     this.logger.debug(`session ${connection.owner.id}: WebSocket protocol violation (${code}): ${reason}`);
   }
 

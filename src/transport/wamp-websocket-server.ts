@@ -99,15 +99,16 @@ export class WampWebSocketServer<Owner = unknown> {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const problem = handshakeProblem(request);
     if (problem) return refuseUpgrade(socket, problem);
+    const protocol = offeredWampProtocol(protocolsOf(request));
     let answered = false;
     let waited = false;
-    this.verify(request, (refusal, identity) => {
+    this.verify(request, protocol, (refusal, identity) => {
       answered = true;
       if (waited) socket.off('error', destroyOnError);
       if (refusal) return refuseUpgrade(socket, refusal);
       // While a check ran, the client may have gone.
       if (waited && !isStillOpen(socket)) return void socket.destroy();
-      this.open(request, socket as Socket, head, identity);
+      this.open(request, socket as Socket, head, protocol!, identity);
     });
     if (answered) return;
     // A check is still running: until it answers, an error (a reset) just ends the socket.
@@ -115,8 +116,8 @@ export class WampWebSocketServer<Owner = unknown> {
     socket.on('error', destroyOnError);
   }
 
-  private open(request: IncomingMessage, socket: Socket, head: Buffer, identity: WampIdentity | undefined): void {
-    const answer = switchingProtocols(request, offeredWampProtocol(protocolsOf(request))!);
+  private open(request: IncomingMessage, socket: Socket, head: Buffer, protocol: string, identity: WampIdentity | undefined): void {
+    const answer = switchingProtocols(request, protocol);
     const connection = new WebSocketConnection(socket, this.acceptor, this.options.maxPayload, answer);
     try {
       this.acceptor.accept(connection, request, identity);
@@ -144,12 +145,15 @@ export class WampWebSocketServer<Owner = unknown> {
     if (httpServer) await new Promise((resolve) => httpServer.close(resolve));
   }
 
-  /** The handshake checks, in order: subprotocol (400), origin (403), identity (401); `answer` gets a refusal or the identity. */
-  private verify(request: IncomingMessage, answer: HandshakeVerdict): void {
+  /**
+   * The handshake checks, in order: subprotocol (400: `protocol`, the client's token for `wamp`,
+   * is missing), origin (403), identity (401); `answer` gets a refusal or the identity.
+   */
+  private verify(request: IncomingMessage, protocol: string | undefined, answer: HandshakeVerdict): void {
     // Checks may answer later (async origin or handshake hooks): shutdown may have begun meanwhile.
     const done: HandshakeVerdict = (refusal, identity) => answer(refusal ?? (this.closing ? SHUTTING_DOWN : undefined), identity);
     if (this.closing) return done(SHUTTING_DOWN);
-    if (offeredWampProtocol(protocolsOf(request)) === undefined) {
+    if (protocol === undefined) {
       return done({ status: 400, message: 'this server only speaks WAMP: offer the "wamp" subprotocol' });
     }
     const originRefused = { status: 403, message: 'origin not allowed' };
