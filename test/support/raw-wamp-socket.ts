@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
+import { clientFrame, readServerFrame } from './websocket-frames.js';
 
 /** The default bound for every wait in the end-to-end tests. */
 export const WAIT_MS = 3000;
@@ -302,18 +303,7 @@ export class BareWebSocketPeer {
 
   /** Sends a text frame (masked, as a client must), whatever the state of the connection. */
   sendText(text: string): void {
-    const payload = Buffer.from(text, 'utf8');
-    const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
-    let header: Buffer;
-    if (payload.length < 126) {
-      header = Buffer.from([0x81, 0x80 | payload.length]);
-    } else if (payload.length < 65536) {
-      header = Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-    } else {
-      throw new Error('BareWebSocketPeer sends frames under 64 KiB only');
-    }
-    const masked = Buffer.from(payload.map((byte, index) => byte ^ mask[index % 4]));
-    this.socket.write(Buffer.concat([header, mask, masked]));
+    this.socket.write(clientFrame(0x1, text, { mask: Buffer.from([0x12, 0x34, 0x56, 0x78]) }));
   }
 
   send(frame: unknown): void {
@@ -353,24 +343,9 @@ export class BareWebSocketPeer {
 
   private receive(data: Buffer): void {
     this.buffered = Buffer.concat([this.buffered, data]);
-    for (;;) {
-      const buffer = this.buffered;
-      if (buffer.length < 2) break;
-      const opcode = buffer[0] & 0x0f;
-      let length = buffer[1] & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (buffer.length < 4) break;
-        length = buffer.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (buffer.length < 10) break;
-        length = Number(buffer.readBigUInt64BE(2));
-        offset = 10;
-      }
-      if (buffer.length < offset + length) break;
-      this.frames.push({ opcode, payload: buffer.subarray(offset, offset + length) });
-      this.buffered = buffer.subarray(offset + length);
+    for (let frame = readServerFrame(this.buffered); frame; frame = readServerFrame(this.buffered)) {
+      this.frames.push({ opcode: frame.opcode, payload: frame.payload });
+      this.buffered = this.buffered.subarray(frame.frameBytes);
     }
     for (const listener of this.listeners) listener();
   }

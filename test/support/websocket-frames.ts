@@ -20,22 +20,31 @@ export function clientFrame(
   return Buffer.concat([header, body]);
 }
 
-/** The header and payload of one unmasked (server) frame at the start of `bytes`. */
-export function readServerFrame(bytes: Buffer): { final: boolean; opcode: number; payload: Buffer; frameBytes: number } {
+/**
+ * The header and payload of the unmasked (server) frame at the start of `bytes`, or undefined
+ * while `bytes` do not hold all of it yet.
+ */
+export function readServerFrame(bytes: Buffer): { final: boolean; opcode: number; payload: Buffer; frameBytes: number } | undefined {
+  if (bytes.length < 2) return undefined;
+  if (bytes[1] & 0x80) throw new Error('server frames are never masked');
   let length = bytes[1] & 0x7f;
   let offset = 2;
   if (length === 126) {
+    if (bytes.length < 4) return undefined;
     length = bytes.readUInt16BE(2);
     offset = 4;
   } else if (length === 127) {
+    if (bytes.length < 10) return undefined;
     length = Number(bytes.readBigUInt64BE(2));
     offset = 10;
   }
-  if (bytes[1] & 0x80) throw new Error('server frames are never masked');
+  if (bytes.length < offset + length) return undefined;
   return { final: (bytes[0] & 0x80) !== 0, opcode: bytes[0] & 0x0f, payload: bytes.subarray(offset, offset + length), frameBytes: offset + length };
 }
 
 /** The text of a complete server text frame. */
 export function textOfFrame(frame: Buffer): string {
-  return readServerFrame(frame).payload.toString('utf8');
+  const read = readServerFrame(frame);
+  if (!read) throw new Error('not a whole frame');
+  return read.payload.toString('utf8');
 }

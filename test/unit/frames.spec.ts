@@ -5,7 +5,7 @@ describe('server frames', () => {
   it.each([0, 1, 125, 126, 127, 65535, 65536, 100_000])('a %i-byte text frame: final, unmasked, the shortest length encoding', (length) => {
     const payload = 'a'.repeat(length);
     const frame = textFrame(payload);
-    const read = readServerFrame(frame);
+    const read = readServerFrame(frame)!;
     expect(read).toMatchObject({ final: true, opcode: Opcode.text, frameBytes: frame.length });
     expect(read.payload.toString()).toBe(payload);
     expect(frame.length - length).toBe(length < 126 ? 2 : length < 65536 ? 4 : 10);
@@ -15,7 +15,7 @@ describe('server frames', () => {
     const payload = '€'.repeat(50); // 150 bytes: needs the 16-bit length
     const frame = encodeFrame(Opcode.text, payload);
     expect(frame[1]).toBe(126);
-    expect(readServerFrame(frame).payload.toString()).toBe(payload);
+    expect(readServerFrame(frame)!.payload.toString()).toBe(payload);
   });
 
   it('takes a Buffer payload as it is', () => {
