@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
-import { WebSocket } from 'ws';
 import { type ProtocolName, WAMP_ECHO, WAMP_TOPIC } from '../protocol.js';
+import { LeanWebSocket } from './lean-websocket.js';
 
 /**
  * One connection of the load generator, the same operations in every protocol: echo requests
@@ -40,20 +40,13 @@ export function connect(protocol: ProtocolName, url: string, options: ConnectOpt
 
 const noop = (): void => undefined;
 
-function openSocket(url: string, protocols: string[] = []): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, protocols, { perMessageDeflate: false });
-    socket.once('open', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
-function closeSocket(socket: WebSocket): Promise<void> {
-  return new Promise((resolve) => {
-    if (socket.readyState === WebSocket.CLOSED) return resolve();
-    socket.once('close', () => resolve());
-    socket.close();
-  });
+/** Opens a connection and waits for the server's first message (WAMP's WELCOME, the raw peer's greeting). */
+async function openGreeted(url: string, protocols: readonly string[]): Promise<LeanWebSocket> {
+  let greeted!: () => void;
+  const greeting = new Promise<void>((resolve) => (greeted = resolve));
+  const socket = await LeanWebSocket.open(url, protocols, () => greeted());
+  await greeting;
+  return socket;
 }
 
 /** How a JSON-over-ws peer frames the four operations. */
@@ -89,31 +82,21 @@ class JsonWsClient implements BenchClient {
   onEcho: (id: number) => void = noop;
   onEvent: (event: unknown) => void = noop;
   private subscribed: () => void = noop;
+  private socket!: LeanWebSocket;
 
-  private constructor(
-    private readonly socket: WebSocket,
-    private readonly codec: JsonCodec,
-  ) {
-    socket.on('message', (data) => {
-      const read = codec.read(JSON.parse(data.toString()));
-      if (read.echo !== undefined) this.onEcho(read.echo);
-      else if (read.subscribed) this.subscribed();
-      else this.onEvent(read.event);
-    });
-  }
+  private constructor(private readonly codec: JsonCodec) {}
 
   static async open(url: string, codec: JsonCodec): Promise<JsonWsClient> {
-    return new JsonWsClient(await openSocket(url), codec);
+    const client = new JsonWsClient(codec);
+    client.socket = await LeanWebSocket.open(url, [], (text) => client.receive(text));
+    return client;
   }
 
   /** Like WAMP with anonymous auth: a greeting from the server, then two round trips. */
   static async openWithExchange(url: string, codec: JsonCodec): Promise<JsonWsClient> {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
-    await new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.once('message', resolve);
-    });
-    const client = new JsonWsClient(socket, codec);
+    const client = new JsonWsClient(codec);
+    client.socket = await openGreeted(url, []);
+    client.socket.onmessage = (text) => client.receive(text);
     for (const id of [-1, -2]) {
       await new Promise<void>((resolve) => {
         client.onEcho = () => resolve();
@@ -140,7 +123,14 @@ class JsonWsClient implements BenchClient {
   }
 
   close(): Promise<void> {
-    return closeSocket(this.socket);
+    return this.socket.close();
+  }
+
+  private receive(text: string): void {
+    const read = this.codec.read(JSON.parse(text));
+    if (read.echo !== undefined) this.onEcho(read.echo);
+    else if (read.subscribed) this.subscribed();
+    else this.onEvent(read.event);
   }
 }
 
@@ -150,19 +140,12 @@ class WampBenchClient implements BenchClient {
   onEvent: (event: unknown) => void = noop;
   private readonly control = new Map<string, () => void>();
 
-  private constructor(private readonly socket: WebSocket) {}
+  private socket!: LeanWebSocket;
 
   static async open(url: string, auth: boolean): Promise<WampBenchClient> {
-    // WELCOME may arrive in the same read as the handshake answer: listen before 'open'.
-    const socket = new WebSocket(url, ['wamp'], { perMessageDeflate: false });
-    const client = new WampBenchClient(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.once('message', () => {
-        socket.on('message', (data) => client.receive(data.toString()));
-        resolve();
-      });
-    });
+    const client = new WampBenchClient();
+    client.socket = await openGreeted(url, ['wamp']);
+    client.socket.onmessage = (text) => client.receive(text);
     if (auth) {
       await client.controlCall('http://api.wamp.ws/procedure#authreq', null, null);
       await client.controlCall('http://api.wamp.ws/procedure#auth', null);
@@ -185,7 +168,7 @@ class WampBenchClient implements BenchClient {
   }
 
   close(): Promise<void> {
-    return closeSocket(this.socket);
+    return this.socket.close();
   }
 
   private controlCall(uri: string, ...args: unknown[]): Promise<void> {
