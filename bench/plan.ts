@@ -52,8 +52,9 @@ export function plan(options: PlanOptions): Entry[] {
     }));
   /** Idle sessions 2000 → 5000: memory (`conns`) or CPU per connect (`connect`); WAMP sessions authenticate anonymously. */
   const sessions = (scenario: 'conns' | 'connect'): Entry[] => {
-    const task = (auth: boolean): Entry['task'] => ({ scenario: 'conns', from: 2000, to: 5000, concurrency: 50, auth, ...timing });
-    const nodeArgs = scenario === 'conns' ? SMALL_YOUNG_GENERATION : undefined;
+    const memory = scenario === 'conns';
+    const task = (auth: boolean): Entry['task'] => ({ scenario: 'conns', from: 2000, to: 5000, concurrency: 50, auth, memory, ...timing });
+    const nodeArgs = memory ? SMALL_YOUNG_GENERATION : undefined;
     return [
       ...single(scenario, ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio'], task(false)),
       ...single(scenario, ['nest-wamp'], task(true), { auth: true }),

@@ -79,7 +79,8 @@ export const TABLES: Record<string, TableSpec> = {
     ],
   },
   connect: {
-    title: 'connect: the same 2000 → 5000 sessions with Node\'s default settings; server CPU over 2000 → 5000 (WAMP: the handshake, WELCOME and anonymous WAMP-CRA)',
+    title:
+      'connect: the same 2000 → 5000 sessions with Node\'s default settings and no forced GC; server CPU over 2000 → 5000 in one window (WAMP: the handshake, WELCOME and anonymous WAMP-CRA)',
     baseline: 'raw-ws',
     ratioOf: 'serverCpuUsPerConnect',
     columns: [

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '1000' },
       measure: { type: 'string', default: '3000' },
       only: { type: 'string' },
+      peers: { type: 'string' },
       write: { type: 'string' },
       profile: { type: 'boolean', default: false },
     },
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     channelPrefix: `bench-${randomBytes(4).toString('hex')}`,
   })
     .filter((entry) => !values.only || values.only.split(',').includes(entry.scenario))
+    .filter((entry) => !values.peers || values.peers.split(',').includes(entry.label))
     .map((entry) => (values.profile ? withProfile(entry) : entry));
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   console.log(`nest-wamp benchmark on ${machine()}: ${entries.length} runs × ${rounds} rounds`);

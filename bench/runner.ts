@@ -177,23 +177,26 @@ function derive(entry: Entry, results: LoadResult[], samples: Map<string, Sample
     if (figures.deliveries) figures.serverCpuUsPerDelivery = (measured.cpuMs * 1000) / figures.deliveries;
   }
   if (entry.task.scenario === 'conns') {
-    const { from, to } = entry.task;
-    const step = Math.ceil((to - from) / CONNS_STEPS);
+    const { from, to, memory } = entry.task;
+    const steps = memory ? CONNS_STEPS : 1;
+    const step = Math.ceil((to - from) / steps);
     let connectCpuMs = 0;
     const points: Array<{ sessions: number; rssKb: number; heapKb: number }> = [];
-    for (let index = 0; index <= CONNS_STEPS; index++) {
-      const memory = samples.get(`memory-${index}`);
-      if (memory) points.push({ sessions: Math.min(from + index * step, to), rssKb: memory.rssKb, heapKb: memory.heapKb });
+    for (let index = 0; index <= steps; index++) {
+      const sampled = samples.get(`memory-${index}`);
+      if (sampled) points.push({ sessions: Math.min(from + index * step, to), rssKb: sampled.rssKb, heapKb: sampled.heapKb });
       const connecting = index > 0 ? window(`connect-${index}-start`, `connect-${index}-end`) : undefined;
       if (connecting) connectCpuMs += connecting.cpuMs;
     }
     figures.serverCpuUsPerConnect = (connectCpuMs * 1000) / (to - from);
-    // RSS moves in pages and the heap keeps free room, so RSS is taken against the process with no
-    // session at all, over all `to` sessions; the heap, being exact, is the slope from `from` to `to`.
-    const none = samples.get('memory-none');
-    const full = points.at(-1);
-    if (none && full) figures.rssKbPerSession = (full.rssKb - none.rssKb) / full.sessions;
-    figures.heapKbPerSession = slope(points.map((point) => [point.sessions, point.heapKb]));
+    if (memory) {
+      // RSS moves in pages and the heap keeps free room, so RSS is taken against the process with no
+      // session at all, over all `to` sessions; the heap, being exact, is the slope from `from` to `to`.
+      const none = samples.get('memory-none');
+      const full = points.at(-1);
+      if (none && full) figures.rssKbPerSession = (full.rssKb - none.rssKb) / full.sessions;
+      figures.heapKbPerSession = slope(points.map((point) => [point.sessions, point.heapKb]));
+    }
   }
   if (entry.task.scenario === 'churn') {
     const churning = window('churn-start', 'churn-end');

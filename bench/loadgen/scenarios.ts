@@ -197,23 +197,26 @@ async function paced(task: Extract<Task, { scenario: 'paced' }>, mark: Mark): Pr
 export const CONNS_STEPS = 6;
 
 /**
- * Idle sessions: none, then `from`, then up to `to` in equal steps. The orchestrator samples
- * memory (after a GC) before any session and after each step, and CPU around each step.
+ * Idle sessions: `from`, then up to `to`. Measuring memory, the orchestrator samples it (after a
+ * GC) before any session and after each of `CONNS_STEPS` equal steps, and CPU around each step;
+ * otherwise CPU is sampled around the one step from `from` to `to`.
  */
 async function conns(task: Extract<Task, { scenario: 'conns' }>, mark: Mark): Promise<Record<string, number>> {
-  await mark('memory-none', true);
+  if (task.memory) await mark('memory-none', true);
   const clients = await openMany(task, task.from, task.concurrency, task.auth);
   await sleep(200);
-  await mark('memory-0', true);
-  const step = Math.ceil((task.to - task.from) / CONNS_STEPS);
+  if (task.memory) await mark('memory-0', true);
+  const steps = task.memory ? CONNS_STEPS : 1;
+  const step = Math.ceil((task.to - task.from) / steps);
   let connectMs = 0;
-  for (let index = 1; index <= CONNS_STEPS; index++) {
+  for (let index = 1; index <= steps; index++) {
     const count = Math.min(step, task.to - clients.length);
     await mark(`connect-${index}-start`);
     const started = performance.now();
     clients.push(...(await openMany(task, count, task.concurrency, task.auth)));
     connectMs += performance.now() - started;
     await mark(`connect-${index}-end`);
+    if (!task.memory) continue;
     await sleep(100);
     await mark(`memory-${index}`, true);
   }

@@ -12,7 +12,19 @@ export type Task =
   | (Common & { readonly scenario: 'rpc'; readonly connections: number; readonly depth: number; readonly payloadBytes: number })
   | (Common & { readonly scenario: 'fanout'; readonly subscribers: number; readonly window: number })
   | (Common & { readonly scenario: 'paced'; readonly subscribers: number; readonly rate: number })
-  | (Common & { readonly scenario: 'conns'; readonly from: number; readonly to: number; readonly concurrency: number; readonly auth: boolean })
+  | (Common & {
+      readonly scenario: 'conns';
+      readonly from: number;
+      readonly to: number;
+      readonly concurrency: number;
+      readonly auth: boolean;
+      /**
+       * Sample memory (after a forced GC) before any session and after each of `CONNS_STEPS`
+       * steps; without it, CPU is taken over one window from `from` to `to` and nothing forces a
+       * GC (one would leave sweeping and recompilation behind it, in the next window).
+       */
+      readonly memory: boolean;
+    })
   | (Common & {
       readonly scenario: 'churn';
       readonly cycles: number;
