@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { CloseCode } from '../protocol/decode.js';
+import { serializedOnce } from '../protocol/encode.js';
 import { errorMessage } from '../router/call-error.js';
 import type { HandlerRegistry } from '../router/handler-registry.js';
 import type { WampCallInvocation } from '../router/invocation.js';
@@ -223,7 +224,7 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     if (!expanded) {
       const granted = (kind: 'call' | 'subscribe' | 'publish', uris: string[]): Record<string, true> =>
         Object.fromEntries(uris.filter((uri) => !isCraProcedure(uri) && grants.allows(kind, uri)).map((uri) => [uri, true]));
-      expanded = deepFreeze({
+      expanded = deepFrozenListing({
         rpc: granted('call', this.handlers.procedureUris()),
         subscribe: granted('subscribe', this.handlers.topicPatterns('subscribe')),
         publish: granted('publish', this.handlers.topicPatterns('publish')),
@@ -252,9 +253,10 @@ function positiveInteger(value: unknown): number | undefined {
   return Number.isInteger(value) && (value as number) > 0 ? (value as number) : undefined;
 }
 
-function deepFreeze<T extends Record<string, object>>(value: T): T {
+/** Frozen all through, so that it is serialized once for every session granted the same map. */
+function deepFrozenListing<T extends Record<string, object>>(value: T): T {
   for (const inner of Object.values(value)) Object.freeze(inner);
-  return Object.freeze(value);
+  return serializedOnce(Object.freeze(value));
 }
 
 function craError([uri, desc]: readonly [string, string], details?: string): WampException {

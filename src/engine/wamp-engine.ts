@@ -57,7 +57,7 @@ export class WampEngine {
     this.access = new AccessPolicy(options.auth !== undefined);
     if (options.auth) {
       this.authenticator = new CraAuthenticator(options.auth, this.handlers, logger);
-      this.hooks.register(this.authenticator);
+      this.hooks.register(this.authenticator, 'nest-wamp');
     }
     this.router = new WampRouter({
       handlers: this.handlers,
@@ -72,7 +72,7 @@ export class WampEngine {
     });
     this.transport = new WampWebSocketServer(
       options,
-      new SessionBinder(this.router, logger, this.counters),
+      new SessionBinder(this.router, logger, this.counters, this.hooks),
       logger,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
     );

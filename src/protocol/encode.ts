@@ -7,7 +7,7 @@ import { MessageType, WAMP_PROTOCOL_VERSION } from './message-type.js';
  */
 
 export function encodeWelcome(sessionId: string, serverIdent: string): string {
-  return JSON.stringify([MessageType.Welcome, sessionId, WAMP_PROTOCOL_VERSION, serverIdent]);
+  return `[${MessageType.Welcome},${JSON.stringify(sessionId)},${WAMP_PROTOCOL_VERSION},${JSON.stringify(serverIdent)}]`;
 }
 
 export function encodeCallResult(callId: string, result: unknown): string {
@@ -24,7 +24,23 @@ export function encodeEvent(topic: string, event: unknown): string {
   return `[${MessageType.Event},${JSON.stringify(topic)},${toJson(event)}]`;
 }
 
+/** The JSON of values registered with `serializedOnce`. */
+const serialized = new WeakMap<object, string>();
+
+/**
+ * Serializes `value` now, and reuses that JSON whenever it is sent as a result, an event or
+ * error details. Only for values that never change, deeply (frozen): nothing checks it later.
+ */
+export function serializedOnce<T extends object>(value: T): T {
+  serialized.set(value, JSON.stringify(value));
+  return value;
+}
+
 function toJson(value: unknown): string {
+  if (typeof value === 'object' && value !== null) {
+    const json = serialized.get(value);
+    if (json !== undefined) return json;
+  }
   // JSON.stringify gives undefined (not a string) for undefined, functions and symbols.
   return JSON.stringify(value) ?? 'null';
 }

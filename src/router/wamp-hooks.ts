@@ -75,11 +75,13 @@ const HOOK_NAMES: readonly WampHookName[] = [
  */
 export class WampHooks {
   private readonly hooks = new Map<WampHookName, Array<(...args: unknown[]) => unknown>>();
+  /** The hooks some provider of the application implements (nest-wamp's own parts aside). */
+  private readonly observedByApplication = new Set<WampHookName>();
 
   constructor(private readonly logger: WampLogger) {}
 
   /** Registers the hook methods a provider has; returns their names. */
-  register(provider: object): WampHookName[] {
+  register(provider: object, owner: 'application' | 'nest-wamp' = 'application'): WampHookName[] {
     const found = HOOK_NAMES.filter(
       (name) => typeof (provider as Record<string, unknown>)[name] === 'function',
     );
@@ -88,8 +90,14 @@ export class WampHooks {
       const list = this.hooks.get(name) ?? [];
       list.push(method.bind(provider));
       this.hooks.set(name, list);
+      if (owner === 'application') this.observedByApplication.add(name);
     }
     return found;
+  }
+
+  /** Whether a provider of the application implements the hook. */
+  observedByApp(name: WampHookName): boolean {
+    return this.observedByApplication.has(name);
   }
 
   emit<K extends WampHookName>(name: K, ...args: Parameters<HookSignatures[K]>): void {

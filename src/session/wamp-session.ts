@@ -4,7 +4,12 @@ import type { WampPermissions } from '../auth/permissions.js';
 /** What the HTTP upgrade request of a session said, kept for guards and hooks. */
 export interface WampHandshake {
   readonly url: string;
+  /** The request's headers but the upgrade's own (`Connection`, `Upgrade`, `Sec-WebSocket-*`). */
   readonly headers: IncomingHttpHeaders;
+  /**
+   * The client's IP address as the socket reports it. It is read on first use, which must come
+   * while the connection lives (a close hook's session has it: with close hooks, it is read at once).
+   */
   readonly remoteAddress?: string;
 }
 

@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { CloseCode } from '../protocol/decode.js';
 import { errorMessage } from '../router/call-error.js';
 import type { WampCounters } from '../engine/wamp-counters.js';
+import type { WampHooks } from '../router/wamp-hooks.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampRouter } from '../router/wamp-router.js';
 import type { ServerSession } from '../session/server-session.js';
@@ -20,10 +22,13 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
     private readonly router: WampRouter,
     private readonly logger: WampLogger,
     private readonly counters: WampCounters,
+    private readonly hooks: WampHooks,
   ) {}
 
   accept(connection: SessionConnection, request: IncomingMessage, identity: WampIdentity | undefined): void {
-    connection.owner = this.router.open(connection, handshakeOf(request), identity);
+    // Close hooks run when the socket can no longer tell the client's address: read it now for them.
+    const handshake = new UpgradeHandshake(request, this.hooks.observedByApp('onWampSessionClose'));
+    connection.owner = this.router.open(connection, handshake, identity);
   }
 
   message(connection: SessionConnection, payload: Buffer, isBinary: boolean): void {
@@ -62,11 +67,35 @@ const UPGRADE_HEADERS = new Set([
   'sec-websocket-protocol',
 ]);
 
-/** What a session keeps of its upgrade request: the URL, the client's address, and the headers but the upgrade's own. */
-export function handshakeOf(request: IncomingMessage): WampHandshake {
-  const headers: IncomingHttpHeaders = {};
-  for (const name in request.headers) {
-    if (!UPGRADE_HEADERS.has(name)) headers[name] = request.headers[name];
+/**
+ * What a session keeps of its upgrade request: the URL, the headers but the upgrade's own, and
+ * the client's address. The address costs a system call that most sessions never need, so it is
+ * read when first asked for; the socket answers only while it is connected, hence `readAddressNow`.
+ */
+export class UpgradeHandshake implements WampHandshake {
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders = {};
+  #socket: Socket | undefined;
+  #address: string | undefined = undefined;
+
+  constructor(request: IncomingMessage, readAddressNow: boolean) {
+    this.url = request.url ?? '/';
+    for (const name in request.headers) {
+      if (!UPGRADE_HEADERS.has(name)) this.headers[name] = request.headers[name];
+    }
+    this.#socket = request.socket;
+    if (readAddressNow) void this.remoteAddress;
   }
-  return { url: request.url ?? '/', headers, remoteAddress: request.socket.remoteAddress };
+
+  get remoteAddress(): string | undefined {
+    if (this.#socket) {
+      this.#address = this.#socket.remoteAddress;
+      this.#socket = undefined;
+    }
+    return this.#address;
+  }
+
+  toJSON(): WampHandshake {
+    return { url: this.url, headers: this.headers, remoteAddress: this.remoteAddress };
+  }
 }

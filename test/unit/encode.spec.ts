@@ -1,5 +1,5 @@
 import { decodeClientMessage } from '../../src/protocol/decode.js';
-import { encodeCallError, encodeCallResult, encodeEvent, encodeWelcome } from '../../src/protocol/encode.js';
+import { encodeCallError, encodeCallResult, encodeEvent, encodeWelcome, serializedOnce } from '../../src/protocol/encode.js';
 
 const cyclic = (): unknown => {
   const value: Record<string, unknown> = { a: 1 };
@@ -159,5 +159,36 @@ describe('every encoded frame is valid JSON', () => {
   ])('%s', (_name, frame) => {
     expect(() => JSON.parse(frame)).not.toThrow();
     expect(Array.isArray(JSON.parse(frame))).toBe(true);
+  });
+});
+
+describe('serializedOnce', () => {
+  /** A frozen value that counts how often JSON reads it. */
+  function countingValue(): { value: object; reads: () => number } {
+    let reads = 0;
+    const value = Object.freeze({
+      get rpc() {
+        reads++;
+        return { 'urn:a': true };
+      },
+    });
+    return { value, reads: () => reads };
+  }
+
+  it('serializes the value once and sends that JSON as a result, an event and error details', () => {
+    const { value, reads } = countingValue();
+    expect(serializedOnce(value)).toBe(value);
+    expect(reads()).toBe(1);
+    expect(encodeCallResult('id', value)).toBe('[3,"id",{"rpc":{"urn:a":true}}]');
+    expect(encodeEvent('urn:t', value)).toBe('[8,"urn:t",{"rpc":{"urn:a":true}}]');
+    expect(encodeCallError('id', 'urn:e', 'd', value)).toBe('[4,"id","urn:e","d",{"rpc":{"urn:a":true}}]');
+    expect(reads()).toBe(1);
+  });
+
+  it('leaves other values, equal ones included, to JSON.stringify each time', () => {
+    const { value, reads } = countingValue();
+    encodeCallResult('id', value);
+    encodeCallResult('id', value);
+    expect(reads()).toBe(2);
   });
 });

@@ -50,7 +50,8 @@ export class WebSocketConnection<Owner> implements FrameSink {
   ) {
     this.reader = new FrameReader(this, maxPayload);
     (socket as CarrierSocket)[connectionOf] = this;
-    socket.setTimeout(0);
+    // The HTTP server's idle timeout (if it set one) is no business of a WebSocket.
+    if (socket.timeout) socket.setTimeout(0);
     socket.setNoDelay(true);
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
