@@ -1,16 +1,19 @@
+import { WebSocketCloseCode } from '../transport/websocket/close-codes.js';
 import { MessageType } from './message-type.js';
 import type { ClientMessage, PublishMessage } from './messages.js';
 
-/** WebSocket close codes the server uses for frames it cannot accept. */
+const { normal, goingAway, protocolError, unsupportedData, invalidPayload, policyViolation, messageTooBig, internalError } = WebSocketCloseCode;
+
+/** The close codes a session ends with: WebSocket's own, and WAMP's for a session the application killed. */
 export const CloseCode = {
-  normal: 1000,
-  goingAway: 1001,
-  protocolError: 1002,
-  unsupportedData: 1003,
-  invalidPayload: 1007,
-  policyViolation: 1008,
-  messageTooBig: 1009,
-  internalError: 1011,
+  normal,
+  goingAway,
+  protocolError,
+  unsupportedData,
+  invalidPayload,
+  policyViolation,
+  messageTooBig,
+  internalError,
   /** Application-requested end of a session (a `WampException` with `kill`), as AutobahnPython. */
   killed: 3000,
 } as const;

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { FrameCloseCode, isSendableCloseCode, Opcode } from './frames.js';
+import { isSendableCloseCode, WebSocketCloseCode } from './close-codes.js';
+import { Opcode } from './frames.js';
 
 /** What a `FrameReader` finds in the bytes a client sends. */
 export interface FrameSink {
@@ -74,8 +75,8 @@ export class FrameReader {
     const second = chunk[offset + 1];
     const opcode = first & 0x0f;
     const final = (first & 0x80) !== 0;
-    if ((first & 0x70) !== 0) return this.fail(FrameCloseCode.protocolError, 'reserved bits set (no extension was agreed)');
-    if ((second & 0x80) === 0) return this.fail(FrameCloseCode.protocolError, 'client frames must be masked');
+    if ((first & 0x70) !== 0) return this.fail(WebSocketCloseCode.protocolError, 'reserved bits set (no extension was agreed)');
+    if ((second & 0x80) === 0) return this.fail(WebSocketCloseCode.protocolError, 'client frames must be masked');
 
     let length = second & 0x7f;
     let headerBytes = 6;
@@ -87,23 +88,23 @@ export class FrameReader {
       headerBytes = MAX_HEADER_BYTES;
       if (available < headerBytes) return this.incomplete(headerBytes);
       const high = chunk.readUInt32BE(offset + 2);
-      if (high > 0x1fffff) return this.fail(FrameCloseCode.messageTooBig, 'payload length over 2^53 - 1');
+      if (high > 0x1fffff) return this.fail(WebSocketCloseCode.messageTooBig, 'payload length over 2^53 - 1');
       length = high * 0x100000000 + chunk.readUInt32BE(offset + 6);
     }
 
     if (opcode >= Opcode.close) {
-      if (opcode > Opcode.pong) return this.fail(FrameCloseCode.protocolError, `unknown opcode ${opcode}`);
-      if (!final) return this.fail(FrameCloseCode.protocolError, 'control frames may not be fragmented');
-      if (length > 125) return this.fail(FrameCloseCode.protocolError, 'control frames carry at most 125 bytes');
+      if (opcode > Opcode.pong) return this.fail(WebSocketCloseCode.protocolError, `unknown opcode ${opcode}`);
+      if (!final) return this.fail(WebSocketCloseCode.protocolError, 'control frames may not be fragmented');
+      if (length > 125) return this.fail(WebSocketCloseCode.protocolError, 'control frames carry at most 125 bytes');
     } else if (opcode === Opcode.continuation) {
-      if (!this.fragments) return this.fail(FrameCloseCode.protocolError, 'continuation frame without a message to continue');
+      if (!this.fragments) return this.fail(WebSocketCloseCode.protocolError, 'continuation frame without a message to continue');
     } else if (opcode === Opcode.text || opcode === Opcode.binary) {
-      if (this.fragments) return this.fail(FrameCloseCode.protocolError, 'new message before the previous one was finished');
+      if (this.fragments) return this.fail(WebSocketCloseCode.protocolError, 'new message before the previous one was finished');
     } else {
-      return this.fail(FrameCloseCode.protocolError, `unknown opcode ${opcode}`);
+      return this.fail(WebSocketCloseCode.protocolError, `unknown opcode ${opcode}`);
     }
     if (opcode < Opcode.close && this.fragmentBytes + length > this.maxPayload) {
-      return this.fail(FrameCloseCode.messageTooBig, `messages are limited to ${this.maxPayload} bytes`);
+      return this.fail(WebSocketCloseCode.messageTooBig, `messages are limited to ${this.maxPayload} bytes`);
     }
 
     if (available < headerBytes + length) return this.incomplete(headerBytes + length);
@@ -144,7 +145,7 @@ export class FrameReader {
 
   private deliver(payload: Buffer, isBinary: boolean): void {
     if (!isBinary && !isUtf8(payload)) {
-      this.fail(FrameCloseCode.invalidPayload, 'text message is not valid UTF-8');
+      this.fail(WebSocketCloseCode.invalidPayload, 'text message is not valid UTF-8');
       return;
     }
     this.sink.onMessage(payload, isBinary);
@@ -153,16 +154,16 @@ export class FrameReader {
   private readClose(payload: Buffer): void {
     if (payload.length === 0) {
       this.stop();
-      return this.sink.onCloseFrame(FrameCloseCode.noStatus, '');
+      return this.sink.onCloseFrame(WebSocketCloseCode.noStatus, '');
     }
     const code = payload.length >= 2 ? payload.readUInt16BE(0) : 0;
     if (payload.length === 1 || !isSendableCloseCode(code)) {
-      this.fail(FrameCloseCode.protocolError, 'invalid close frame');
+      this.fail(WebSocketCloseCode.protocolError, 'invalid close frame');
       return;
     }
     const reason = payload.subarray(2);
     if (!isUtf8(reason)) {
-      this.fail(FrameCloseCode.invalidPayload, 'close reason is not valid UTF-8');
+      this.fail(WebSocketCloseCode.invalidPayload, 'close reason is not valid UTF-8');
       return;
     }
     this.stop();

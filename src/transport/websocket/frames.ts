@@ -8,17 +8,6 @@ export const Opcode = {
   pong: 0xa,
 } as const;
 
-/** Close codes this layer reports; the session layer has its own list of the ones it sends. */
-export const FrameCloseCode = {
-  normal: 1000,
-  protocolError: 1002,
-  noStatus: 1005,
-  abnormal: 1006,
-  invalidPayload: 1007,
-  messageTooBig: 1009,
-  internalError: 1011,
-} as const;
-
 declare const textFrameBrand: unique symbol;
 
 /**
@@ -61,12 +50,4 @@ export function closePayload(code: number, reason: string): Buffer {
   payload.writeUInt16BE(code, 0);
   text.copy(payload, 2);
   return payload;
-}
-
-/** Whether a close frame may carry this code (RFC 6455 7.4; 1004-1006 and 1015 never go on the wire). */
-export function isSendableCloseCode(code: number): boolean {
-  return (
-    Number.isInteger(code) &&
-    ((code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999))
-  );
 }

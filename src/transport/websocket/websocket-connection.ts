@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { FrameReader, type FrameSink } from './frame-reader.js';
-import { closePayload, encodeFrame, FrameCloseCode, isSendableCloseCode, Opcode, type TextFrame } from './frames.js';
+import { isSendableCloseCode, WebSocketCloseCode } from './close-codes.js';
+import { closePayload, encodeFrame, Opcode, type TextFrame } from './frames.js';
 
 /**
  * What happens on the connections of one server: one listener serves them all, so that a
@@ -34,7 +35,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /** open → closing (the server's close frame is out) → ended (nothing more is written: FIN sent, or the socket destroyed). */
   private state: 'open' | 'closing' | 'ended' = 'open';
   private closeReceived = false;
-  private closeCode: number = FrameCloseCode.abnormal;
+  private closeCode: number = WebSocketCloseCode.abnormal;
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined = undefined;
 
@@ -98,7 +99,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
   close(code: number, reason: string): void {
     if (this.state !== 'open') return;
     this.state = 'closing';
-    const sendable = isSendableCloseCode(code) ? code : FrameCloseCode.internalError;
+    const sendable = isSendableCloseCode(code) ? code : WebSocketCloseCode.internalError;
     this.write(encodeFrame(Opcode.close, closePayload(sendable, reason)));
     if (this.closeReceived) this.end();
     else this.closeTimer = setTimeout(() => this.terminate(), CLOSE_TIMEOUT_MS);
@@ -129,7 +130,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.closeCode = code;
     this.closeReason = reason;
     // Echo the client's code and reason, as the RFC suggests; a close without a code is answered with 1000.
-    if (this.state === 'open') this.close(code === FrameCloseCode.noStatus ? FrameCloseCode.normal : code, reason);
+    if (this.state === 'open') this.close(code === WebSocketCloseCode.noStatus ? WebSocketCloseCode.normal : code, reason);
     else this.end();
   }
 
