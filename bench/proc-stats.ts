@@ -1,9 +1,34 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** CPU time (user + system) a process has used, in milliseconds, read from /proc. */
+/**
+ * CPU time (user + system) a process has used, in milliseconds: the sum of its threads' run
+ * time in nanoseconds from the scheduler (/proc/<pid>/task/<tid>/schedstat), or, on a kernel
+ * without schedstat, from /proc/<pid>/stat, which counts in 10 ms ticks (too coarse for a
+ * window of a few hundred milliseconds).
+ */
 export function cpuMs(pid: number): number {
+  return threadsRunTimeMs(pid) ?? tickCpuMs(pid);
+}
+
+function threadsRunTimeMs(pid: number): number | undefined {
+  let totalNs = 0;
+  let threadsRead = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let schedstat: string;
+    try {
+      schedstat = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
+    } catch {
+      continue; // the thread ended since the listing
+    }
+    totalNs += Number(schedstat.slice(0, schedstat.indexOf(' ')));
+    threadsRead++;
+  }
+  return threadsRead > 0 && Number.isFinite(totalNs) ? totalNs / 1e6 : undefined;
+}
+
+function tickCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which is in parentheses and may contain spaces).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -39,7 +39,11 @@ type Exchange =
 const REQUESTING: Exchange = { step: 'requesting' };
 const VERIFYING: Exchange = { step: 'verifying' };
 const ANONYMOUS_CHALLENGE: Exchange = { step: 'challenged', authKey: null, signatures: [] };
-/** Permission maps already checked (maps are treated as immutable, see `WampAuthOptions.permissions`). */
+/**
+ * Permission maps with URI maps already checked (maps are treated as immutable, see
+ * `WampAuthOptions.permissions`). A map of booleans is checked again each time: that costs less
+ * than remembering it, and applications often build a fresh one per session.
+ */
 const VALIDATED = new WeakSet<object>();
 
 /** What `auth` returns: every registered URI the session may use, per category (as clj-wamp). */
@@ -179,7 +183,7 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     if (!VALIDATED.has(permissions)) {
       const problem = permissionsProblem(permissions);
       if (problem) throw this.permissionsFailed(session, authKey, new Error(`auth.permissions returned an invalid map: ${problem}`));
-      if (typeof permissions === 'object') VALIDATED.add(permissions);
+      if (hasUriMaps(permissions)) VALIDATED.add(permissions);
     }
     if (this.exchanges.get(session.id) !== VERIFYING) throw craError(CraError.notRequested); // closed meanwhile
     this.exchanges.delete(session.id);
@@ -257,6 +261,10 @@ function positiveInteger(value: unknown): number | undefined {
 function deepFrozenListing<T extends Record<string, object>>(value: T): T {
   for (const inner of Object.values(value)) Object.freeze(inner);
   return serializedOnce(Object.freeze(value));
+}
+
+function hasUriMaps(permissions: WampPermissions): boolean {
+  return typeof permissions.rpc === 'object' || typeof permissions.subscribe === 'object' || typeof permissions.publish === 'object';
 }
 
 function craError([uri, desc]: readonly [string, string], details?: string): WampException {

@@ -513,6 +513,49 @@ describe('the handshake hook', () => {
   });
 });
 
+describe('the permission maps auth.permissions returns', () => {
+  const SHARED: WampPermissions = { rpc: { [`${RPC}add`]: true } };
+  const RETURNED: Record<string, unknown> = {
+    'bad-category': { rpc: 'yes' },
+    'bad-uri-grant': { rpc: { [`${RPC}add`]: 'yes' } },
+    'unknown-key': { everything: true },
+  };
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await appWith({
+      auth: authOptions({
+        secret: () => 'secret-password',
+        // A fresh map per session for the boolean case, one shared map for the URI case, and invalid maps.
+        permissions: (authKey) =>
+          authKey === 'shared' ? SHARED : authKey === 'fresh' ? { rpc: true } : (RETURNED[authKey!] as WampPermissions),
+      }),
+    });
+  });
+  afterAll(() => server.close());
+
+  it.each(Object.keys(RETURNED))('refuses an invalid map (%s) with auth-permissions-error, every time', async (authKey) => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const client = await server.connect();
+      await expect(client.authenticate(authKey, 'secret-password')).rejects.toMatchObject({ uri: CraError.permissionsFailed[0] });
+      await expect(client.call(`${RPC}add`, 1, 1)).rejects.toMatchObject({ uri: WampErrorUri.unauthorized });
+      await client.close();
+    }
+  });
+
+  it('grants a fresh map of booleans and a shared map of URIs to every session that gets one', async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      for (const authKey of ['fresh', 'shared']) {
+        const client = await server.connect();
+        await client.authenticate(authKey, 'secret-password');
+        expect(await client.call(`${RPC}add`, 1, attempt)).toBe(1 + attempt);
+        if (authKey === 'fresh') expect(await client.call(`${RPC}admin`)).toBe('admin');
+        else await expect(client.call(`${RPC}admin`)).rejects.toMatchObject({ uri: WampErrorUri.unauthorized });
+        await client.close();
+      }
+    }
+  });
+});
+
 describe('auth from forRootAsync', () => {
   const USERS = 'USERS';
   @Module({ providers: [{ provide: USERS, useValue: new Map([['carol', 'carol-secret']]) }], exports: [USERS] })
