@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type OnWampSessionClose, WampBroker, type WampCloseInfo, WampModule, WampRpc, type WampSession } from '../../src/index.js';
@@ -16,6 +17,13 @@ import { clientFrame } from '../support/websocket-frames.js';
 class Echo {
   @WampRpc('urn:echo')
   echo(value: unknown) {
+    return value;
+  }
+
+  /** Answers from a promise callback, as a handler behind an asynchronous guard or an interceptor does. */
+  @WampRpc('urn:echo-later')
+  async echoLater(value: unknown) {
+    await Promise.resolve();
     return value;
   }
 }
@@ -56,8 +64,8 @@ function upgradeRequest(headers: Record<string, string>, method = 'GET', path = 
   return [`${method} ${path} HTTP/1.1`, ...Object.entries(all).filter(([, value]) => value !== '').map(([name, value]) => `${name}: ${value}`), '', ''].join('\r\n');
 }
 
-function callFrame(callId: string, value: unknown): string {
-  return JSON.stringify([2, callId, 'urn:echo', value]);
+function callFrame(callId: string, value: unknown, procedure = 'urn:echo'): string {
+  return JSON.stringify([2, callId, procedure, value]);
 }
 
 describe('the WebSocket layer', () => {
@@ -65,8 +73,12 @@ describe('the WebSocket layer', () => {
   let broker: WampBroker;
   let closes: Closes;
 
+  /** The server's side of every TCP connection, newest last. */
+  const accepted: Socket[] = [];
+
   beforeAll(async () => {
-    server = await startApp({ imports: [WampModule.forRoot({ maxPayload: 4096 })], providers: [Echo, Closes] });
+    server = await startApp({ imports: [WampModule.forRoot({ maxPayload: 4096, topics: { 'urn:news': true } })], providers: [Echo, Closes] });
+    server.app.getHttpServer().on('connection', (socket: Socket) => accepted.push(socket));
     broker = server.app.get(WampBroker);
     closes = server.app.get(Closes);
   });
@@ -140,6 +152,35 @@ describe('the WebSocket layer', () => {
         [3, 'c', 'c'],
       ]);
       bare.destroy();
+    });
+
+    it.each([
+      ['a handler that answers at once', 'urn:echo'],
+      ['an asynchronous handler', 'urn:echo-later'],
+    ])('the answers to CALLs merged into one write leave in one write, from %s', async (_label, procedure) => {
+      const { peer: bare } = await peer();
+      // What the server's socket hands to the kernel: one call of _write or _writev is one system call.
+      const serverSide = accepted.at(-1) as Socket & Record<'_write' | '_writev', () => void>;
+      const writes = [jest.spyOn(serverSide, '_write'), jest.spyOn(serverSide, '_writev')];
+      const ids = ['a', 'b', 'c', 'd'];
+      bare.socket.write(Buffer.concat(ids.map((id) => clientFrame(Opcode.text, callFrame(id, id, procedure)))));
+      await answerTo(bare, 'd');
+      expect(bare.messages().slice(1)).toEqual(ids.map((id) => [3, id, id]));
+      expect(writes.reduce((count, spy) => count + spy.mock.calls.length, 0)).toBe(1);
+      bare.destroy();
+    });
+
+    it('the events of several publishes in one tick leave in one write', async () => {
+      const client = await server.connect();
+      const serverSide = accepted.at(-1) as Socket & Record<'_write' | '_writev', () => void>;
+      client.subscribe('urn:news', () => undefined);
+      await until(() => broker.subscribers('urn:news').includes(client.sessionId), 3000, 'the subscription');
+      const writes = [jest.spyOn(serverSide, '_write'), jest.spyOn(serverSide, '_writev')];
+      for (const headline of ['one', 'two', 'three']) broker.publish('urn:news', headline);
+      await until(() => client.eventsOn('urn:news').length === 3, 3000, 'three events');
+      expect(client.eventsOn('urn:news')).toEqual(['one', 'two', 'three']);
+      expect(writes.reduce((count, spy) => count + spy.mock.calls.length, 0)).toBe(1);
+      await client.close();
     });
 
     it('a CALL in three fragments, a ping between them, is answered; the ping gets its pong with the same payload', async () => {

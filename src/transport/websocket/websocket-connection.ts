@@ -16,6 +16,12 @@ export interface ConnectionListener<Owner> {
   closed(connection: WebSocketConnection<Owner>, code: number, reason: string): void;
 }
 
+/**
+ * How much a connection holds back within one tick before it writes anyway: batching pays for
+ * small frames, and a burst of large ones should not pile up in memory until the tick ends.
+ */
+const MAX_HELD_BYTES = 16 * 1024;
+
 /** How long a closing connection waits for the client's close frame and FIN before it is cut. */
 const CLOSE_TIMEOUT_MS = 30_000;
 
@@ -25,8 +31,12 @@ type CarrierSocket = Socket & { [connectionOf]?: WebSocketConnection<unknown> };
 
 /**
  * The server side of one WebSocket (RFC 6455) over an upgraded socket: frames in through a
- * `FrameReader`, text out as single writes, pings answered, and the closing handshake in both
- * directions (a close frame each way, then FIN; cut after 30 s if the client never finishes).
+ * `FrameReader`, text out, pings answered, and the closing handshake in both directions (a close
+ * frame each way, then FIN; cut after 30 s if the client never finishes).
+ *
+ * What a connection sends during one tick leaves in one write at its end (`flushAtEndOfTick`):
+ * the answers to calls that arrived together, also when guards or interceptors made them
+ * asynchronous, and the events of several publishes handled at once.
  */
 export class WebSocketConnection<Owner> implements FrameSink {
   /** Whose connection this is (the listener's business); set right after the handshake. */
@@ -38,6 +48,9 @@ export class WebSocketConnection<Owner> implements FrameSink {
   private closeCode: number = WebSocketCloseCode.abnormal;
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined = undefined;
+  /** What this tick wrote (one frame, or several), sent at its end in one write. */
+  private held: Buffer | Buffer[] | undefined = undefined;
+  private heldBytes = 0;
 
   /**
    * `answer` is the handshake's 101 response: it waits for the first frame (the server's
@@ -78,7 +91,10 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.socket.destroy();
   }
 
-  /** Bytes written and not yet handed to the kernel. */
+  /**
+   * Bytes the kernel did not take yet because the client reads slower than it is sent to (what
+   * this tick holds back is not counted: it leaves at the end of the tick).
+   */
   get bufferedAmount(): number {
     return this.socket.writableLength;
   }
@@ -105,9 +121,10 @@ export class WebSocketConnection<Owner> implements FrameSink {
     else this.closeTimer = setTimeout(() => this.terminate(), CLOSE_TIMEOUT_MS);
   }
 
-  /** Cuts the connection without a closing handshake. */
+  /** Cuts the connection without a closing handshake (what this tick held back is dropped). */
   terminate(): void {
     this.state = 'ended';
+    this.held = undefined;
     this.socket.destroy();
   }
 
@@ -142,34 +159,51 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /** Sends FIN: nothing more is written. */
   private end(): void {
     if (this.state === 'ended') return;
+    this.flush();
     this.state = 'ended';
     this.socket.end();
   }
 
+  /** Sends what this tick held back, unless the socket is gone. */
+  flush(): void {
+    const held = this.held;
+    if (held === undefined) return;
+    this.held = undefined;
+    const bytes = Array.isArray(held) ? Buffer.concat(held, this.heldBytes) : held;
+    this.heldBytes = 0;
+    if (this.state !== 'ended') this.socket.write(bytes);
+  }
+
   private write(frame: Buffer): void {
-    const answer = this.answer;
-    if (answer === undefined) {
-      this.socket.write(frame);
-      return;
+    const bytes = this.answer === undefined ? frame : this.withAnswer(frame);
+    const held = this.held;
+    if (held === undefined) {
+      this.held = bytes;
+      flushAtEndOfTick(this);
+    } else if (Array.isArray(held)) {
+      held.push(bytes);
+    } else {
+      this.held = [held, bytes];
     }
+    this.heldBytes += bytes.length;
+    if (this.heldBytes >= MAX_HELD_BYTES) this.flush();
+  }
+
+  /** The handshake's 101 answer and the first frame, as one buffer. */
+  private withAnswer(frame: Buffer): Buffer {
+    const answer = this.answer!;
     this.answer = undefined;
     const bytes = Buffer.allocUnsafe(answer.length + frame.length);
     bytes.write(answer, 0, 'latin1');
     frame.copy(bytes, answer.length);
-    this.socket.write(bytes);
+    return bytes;
   }
 
   // --- the socket's events, through the listeners below
 
   /** @internal */
   onSocketData(chunk: Buffer): void {
-    // Answers given while this chunk is read (several calls often arrive together) leave in one write.
-    this.socket.cork();
-    try {
-      this.reader.push(chunk);
-    } finally {
-      this.socket.uncork();
-    }
+    this.reader.push(chunk);
   }
 
   /** @internal The client will send nothing more: FIN back (an HTTP server's sockets stay half open otherwise). */
@@ -186,6 +220,24 @@ export class WebSocketConnection<Owner> implements FrameSink {
 }
 
 const PING = encodeFrame(Opcode.ping, Buffer.alloc(0));
+
+/**
+ * Connections that wrote during this tick, flushed on `process.nextTick`: once the callback that
+ * wrote has returned, or, for writes from promise callbacks (asynchronous handlers), once the
+ * microtask queue has drained. Either way before the event loop polls again, so nothing waits
+ * for another turn.
+ */
+let toFlush: Array<WebSocketConnection<unknown>> = [];
+
+function flushAtEndOfTick(connection: WebSocketConnection<unknown>): void {
+  if (toFlush.push(connection) === 1) process.nextTick(flushAll);
+}
+
+function flushAll(): void {
+  const connections = toFlush;
+  toFlush = [];
+  for (const connection of connections) connection.flush();
+}
 
 // Listeners shared by every socket, finding their connection on the socket: no closure per connection.
 function onSocketData(this: CarrierSocket, chunk: Buffer): void {
