@@ -7,7 +7,7 @@ import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampIdentity } from '../session/wamp-session.js';
 import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
 import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from './websocket/upgrade.js';
-import { type ConnectionListener, WebSocketConnection } from './websocket/websocket-connection.js';
+import { batchingWrites, type ConnectionListener, WebSocketConnection } from './websocket/websocket-connection.js';
 
 export interface WampTransportOptions {
   readonly path: string;
@@ -119,14 +119,16 @@ export class WampWebSocketServer<Owner = unknown> {
   private open(request: IncomingMessage, socket: Socket, head: Buffer, protocol: string, identity: WampIdentity | undefined): void {
     const answer = switchingProtocols(request, protocol);
     const connection = new WebSocketConnection(socket, this.acceptor, this.options.maxPayload, answer);
-    try {
-      this.acceptor.accept(connection, request, identity);
-    } catch (error) {
-      // A bug, but it runs inside the HTTP server's upgrade event: it must not take the process down.
-      this.logger.error(`opening a session failed: ${errorMessage(error)}`, (error as Error)?.stack);
-      return connection.discard();
-    }
-    connection.start(head);
+    batchingWrites(() => {
+      try {
+        this.acceptor.accept(connection, request, identity);
+      } catch (error) {
+        // A bug, but it runs inside the HTTP server's upgrade event: it must not take the process down.
+        this.logger.error(`opening a session failed: ${errorMessage(error)}`, (error as Error)?.stack);
+        return connection.discard();
+      }
+      connection.start(head);
+    });
   }
 
   /**

@@ -34,9 +34,9 @@ type CarrierSocket = Socket & { [connectionOf]?: WebSocketConnection<unknown> };
  * `FrameReader`, text out, pings answered, and the closing handshake in both directions (a close
  * frame each way, then FIN; cut after 30 s if the client never finishes).
  *
- * What a connection sends during one tick leaves in one write at its end (`flushAtEndOfTick`):
- * the answers to calls that arrived together, also when guards or interceptors made them
- * asynchronous, and the events of several publishes handled at once.
+ * What a connection sends while a read is handled, or during one tick, leaves in one write
+ * (`batchingWrites`, `flushAtEndOfTick`): the answers to calls that arrived together, also when
+ * guards or interceptors made them asynchronous, and the events of several publishes.
  */
 export class WebSocketConnection<Owner> implements FrameSink {
   /** Whose connection this is (the listener's business); set right after the handshake. */
@@ -73,7 +73,10 @@ export class WebSocketConnection<Owner> implements FrameSink {
     socket.on('error', onSocketError);
   }
 
-  /** Sends the handshake answer if no frame took it along yet, then reads what came with the upgrade request. */
+  /**
+   * Sends the handshake answer if no frame took it along yet, then reads what came with the
+   * upgrade request. Run it in `batchingWrites`, with the greeting.
+   */
   start(head: Buffer): void {
     if (this.answer !== undefined) {
       this.socket.write(this.answer, 'latin1');
@@ -203,7 +206,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** @internal */
   onSocketData(chunk: Buffer): void {
-    this.reader.push(chunk);
+    batchingWrites(() => this.reader.push(chunk));
   }
 
   /** @internal The client will send nothing more: FIN back (an HTTP server's sockets stay half open otherwise). */
@@ -221,22 +224,38 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
 const PING = encodeFrame(Opcode.ping, Buffer.alloc(0));
 
-/**
- * Connections that wrote during this tick, flushed on `process.nextTick`: once the callback that
- * wrote has returned, or, for writes from promise callbacks (asynchronous handlers), once the
- * microtask queue has drained. Either way before the event loop polls again, so nothing waits
- * for another turn.
- */
-let toFlush: Array<WebSocketConnection<unknown>> = [];
+/** Connections holding frames to write. */
+const toFlush: Array<WebSocketConnection<unknown>> = [];
+/** How many `batchingWrites` calls are running. */
+let batchDepth = 0;
 
+/**
+ * Runs `fn` (handling a read, opening a connection); every connection that writes meanwhile
+ * sends what it wrote in one write when `fn` returns.
+ */
+export function batchingWrites<T>(fn: () => T): T {
+  batchDepth++;
+  try {
+    return fn();
+  } finally {
+    if (--batchDepth === 0) flushAll();
+  }
+}
+
+/**
+ * A connection holds frames. Outside `batchingWrites` (promise callbacks of asynchronous
+ * handlers, timers, the broker called from elsewhere) they are flushed on `process.nextTick`:
+ * once the callback that wrote has returned, or, for promise callbacks, once the microtask queue
+ * has drained; either way before the event loop polls again, so nothing waits for another turn.
+ */
 function flushAtEndOfTick(connection: WebSocketConnection<unknown>): void {
-  if (toFlush.push(connection) === 1) process.nextTick(flushAll);
+  if (toFlush.push(connection) === 1 && batchDepth === 0) process.nextTick(flushAll);
 }
 
 function flushAll(): void {
-  const connections = toFlush;
-  toFlush = [];
-  for (const connection of connections) connection.flush();
+  // A flush only writes to its socket, so nothing joins the list while it is walked.
+  for (let index = 0; index < toFlush.length; index++) toFlush[index].flush();
+  toFlush.length = 0;
 }
 
 // Listeners shared by every socket, finding their connection on the socket: no closure per connection.
