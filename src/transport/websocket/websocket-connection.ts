@@ -35,7 +35,7 @@ type CarrierSocket = Socket & { [connectionOf]?: WebSocketConnection<unknown> };
  * frame each way, then FIN; cut after 30 s if the client never finishes).
  *
  * What a connection sends while a read is handled, or during one tick, leaves in one write
- * (`batchingWrites`, `flushAtEndOfTick`): the answers to calls that arrived together, also when
+ * (`batchingWrites`, `scheduleFlush`): the answers to calls that arrived together, also when
  * guards or interceptors made them asynchronous, and the events of several publishes.
  */
 export class WebSocketConnection<Owner> implements FrameSink {
@@ -182,7 +182,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
     const held = this.held;
     if (held === undefined) {
       this.held = bytes;
-      flushAtEndOfTick(this);
+      scheduleFlush(this);
     } else if (Array.isArray(held)) {
       held.push(bytes);
     } else {
@@ -243,12 +243,13 @@ export function batchingWrites<T>(fn: () => T): T {
 }
 
 /**
- * A connection holds frames. Outside `batchingWrites` (promise callbacks of asynchronous
- * handlers, timers, the broker called from elsewhere) they are flushed on `process.nextTick`:
- * once the callback that wrote has returned, or, for promise callbacks, once the microtask queue
- * has drained; either way before the event loop polls again, so nothing waits for another turn.
+ * A connection started holding frames: they leave when the running `batchingWrites` returns, or,
+ * written from elsewhere (promise callbacks of asynchronous handlers, timers, the broker called
+ * from application code), on `process.nextTick`: once the callback that wrote has returned, or,
+ * for promise callbacks, once the microtask queue has drained. Either way before the event loop
+ * polls again, so nothing waits for another turn.
  */
-function flushAtEndOfTick(connection: WebSocketConnection<unknown>): void {
+function scheduleFlush(connection: WebSocketConnection<unknown>): void {
   if (toFlush.push(connection) === 1 && batchDepth === 0) process.nextTick(flushAll);
 }
 
