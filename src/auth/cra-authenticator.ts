@@ -10,7 +10,7 @@ import { WampException } from '../router/wamp-exception.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampSession } from '../session/wamp-session.js';
 import { CraError, CraProcedure, isCraProcedure } from './cra-uris.js';
-import { type CompiledPermissions, permissionsProblem, type WampPermissions } from './permissions.js';
+import { type CompiledPermissions, hasUriMaps, permissionsProblem, type WampPermissions } from './permissions.js';
 import { isPromiseLike } from '../session/serial-queue.js';
 import type { ResolvedAuthOptions } from './resolve-auth-options.js';
 import type { WampSecret } from './wamp-auth-options.js';
@@ -261,10 +261,6 @@ function positiveInteger(value: unknown): number | undefined {
 function deepFrozenListing<T extends Record<string, object>>(value: T): T {
   for (const inner of Object.values(value)) Object.freeze(inner);
   return serializedOnce(Object.freeze(value));
-}
-
-function hasUriMaps(permissions: WampPermissions): boolean {
-  return typeof permissions.rpc === 'object' || typeof permissions.subscribe === 'object' || typeof permissions.publish === 'object';
 }
 
 function craError([uri, desc]: readonly [string, string], details?: string): WampException {

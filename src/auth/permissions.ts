@@ -64,6 +64,11 @@ export class CompiledPermissions {
   }
 }
 
+/** Whether a (valid) permission map grants some category per URI rather than as a whole. */
+export function hasUriMaps(permissions: WampPermissions): boolean {
+  return typeof permissions.rpc === 'object' || typeof permissions.subscribe === 'object' || typeof permissions.publish === 'object';
+}
+
 /** `rpc|subscribe|publish` as 0/1 when every grant of the map is a boolean; undefined otherwise. */
 function booleanKey(source: WampPermissions): string | undefined {
   if (source.all === true) return '111';

@@ -90,6 +90,16 @@ describe('the WebSocket layer', () => {
     return { peer: bare, sessionId: (JSON.parse(welcome.payload.toString()) as [number, string])[1] };
   }
 
+  /**
+   * Counts what the server's side of the newest connection hands to the kernel from now on: one
+   * call of `_write` or `_writev` is one system call.
+   */
+  function serverWrites(): () => number {
+    const serverSide = accepted.at(-1) as Socket & Record<'_write' | '_writev', () => void>;
+    const spies = [jest.spyOn(serverSide, '_write'), jest.spyOn(serverSide, '_writev')];
+    return () => spies.reduce((count, spy) => count + spy.mock.calls.length, 0);
+  }
+
   async function answerTo(bare: BareWebSocketPeer, callId: string): Promise<unknown> {
     await until(() => bare.messages().some((message) => (message as unknown[])[1] === callId), 3000, `the answer to ${callId}`);
     return bare.messages().find((message) => (message as unknown[])[1] === callId);
@@ -159,27 +169,24 @@ describe('the WebSocket layer', () => {
       ['an asynchronous handler', 'urn:echo-later'],
     ])('the answers to CALLs merged into one write leave in one write, from %s', async (_label, procedure) => {
       const { peer: bare } = await peer();
-      // What the server's socket hands to the kernel: one call of _write or _writev is one system call.
-      const serverSide = accepted.at(-1) as Socket & Record<'_write' | '_writev', () => void>;
-      const writes = [jest.spyOn(serverSide, '_write'), jest.spyOn(serverSide, '_writev')];
+      const writes = serverWrites();
       const ids = ['a', 'b', 'c', 'd'];
       bare.socket.write(Buffer.concat(ids.map((id) => clientFrame(Opcode.text, callFrame(id, id, procedure)))));
       await answerTo(bare, 'd');
       expect(bare.messages().slice(1)).toEqual(ids.map((id) => [3, id, id]));
-      expect(writes.reduce((count, spy) => count + spy.mock.calls.length, 0)).toBe(1);
+      expect(writes()).toBe(1);
       bare.destroy();
     });
 
     it('the events of several publishes in one tick leave in one write', async () => {
       const client = await server.connect();
-      const serverSide = accepted.at(-1) as Socket & Record<'_write' | '_writev', () => void>;
       client.subscribe('urn:news', () => undefined);
       await until(() => broker.subscribers('urn:news').includes(client.sessionId), 3000, 'the subscription');
-      const writes = [jest.spyOn(serverSide, '_write'), jest.spyOn(serverSide, '_writev')];
+      const writes = serverWrites();
       for (const headline of ['one', 'two', 'three']) broker.publish('urn:news', headline);
       await until(() => client.eventsOn('urn:news').length === 3, 3000, 'three events');
       expect(client.eventsOn('urn:news')).toEqual(['one', 'two', 'three']);
-      expect(writes.reduce((count, spy) => count + spy.mock.calls.length, 0)).toBe(1);
+      expect(writes()).toBe(1);
       await client.close();
     });
 

@@ -48,7 +48,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
   private closeCode: number = WebSocketCloseCode.abnormal;
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined = undefined;
-  /** What this tick wrote (one frame, or several), sent at its end in one write. */
+  /** What was written since the last flush (one frame, or several), sent at the next flush in one write. */
   private held: Buffer | Buffer[] | undefined = undefined;
   private heldBytes = 0;
 
