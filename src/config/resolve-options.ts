@@ -10,6 +10,7 @@ export interface ResolvedLimits {
   readonly uriLength: number;
   readonly callsInFlight: number;
   readonly queuedPubSub: number;
+  readonly fragmentsPerMessage: number;
   readonly rate?: { readonly messagesPerSecond: number; readonly burst: number; readonly onExceed: 'close' | 'drop' };
 }
 import { WampOptionsError } from './wamp-options-error.js';
@@ -30,7 +31,7 @@ export interface ResolvedWampOptions {
   readonly auth?: ResolvedAuthOptions;
   readonly backplane: WampBackplane;
   readonly limits: ResolvedLimits;
-  readonly slowConsumer: { readonly highWaterMark: number; readonly action: 'drop' | 'close' };
+  readonly slowConsumer: { readonly highWaterMark: number; readonly action: 'drop' | 'close'; readonly timeoutMs: number };
   readonly heartbeatIntervalMs: number;
 }
 
@@ -67,6 +68,7 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
   const slowConsumer = {
     highWaterMark: count(options.slowConsumer?.highWaterMark, DEFAULT_MAX_PAYLOAD, 'slowConsumer.highWaterMark'),
     action: options.slowConsumer?.action ?? 'drop',
+    timeoutMs: count(options.slowConsumer?.timeoutMs, 30_000, 'slowConsumer.timeoutMs'),
   };
   if (slowConsumer.action !== 'drop' && slowConsumer.action !== 'close') fail('slowConsumer.action', '"drop" or "close"', slowConsumer.action);
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
@@ -119,6 +121,7 @@ function resolveLimits(limits: NonNullable<WampModuleOptions['limits']>): Resolv
     uriLength: count(limits.uriLength, 2048, 'limits.uriLength'),
     callsInFlight: count(limits.callsInFlight, 128, 'limits.callsInFlight'),
     queuedPubSub: count(limits.queuedPubSub, 1024, 'limits.queuedPubSub'),
+    fragmentsPerMessage: count(limits.fragmentsPerMessage, 1024, 'limits.fragmentsPerMessage'),
     rate: rate && {
       messagesPerSecond: rate.messagesPerSecond,
       burst: count(rate.burst, Math.max(1, Math.ceil(rate.messagesPerSecond)), 'limits.rate.burst'),

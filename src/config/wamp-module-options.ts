@@ -21,6 +21,11 @@ export interface WampLimits {
   /** SUBSCRIBE/UNSUBSCRIBE/PUBLISH waiting for a slow handler. Default 1024; one more closes the session (1008). */
   queuedPubSub?: number;
   /**
+   * WebSocket frames one message may come in (the first and its continuations, empty ones too).
+   * Default 1024; one more closes the connection (1009).
+   */
+  fragmentsPerMessage?: number;
+  /**
    * A token bucket per session (off by default): `messagesPerSecond` sustained, `burst` at once
    * (default the same). Beyond it, `onExceed: 'close'` (default) closes the session (1008);
    * `'drop'` ignores the frame (a CALL gets CALLERROR `error#busy`).
@@ -28,12 +33,18 @@ export interface WampLimits {
   rate?: { messagesPerSecond: number; burst?: number; onExceed?: 'close' | 'drop' };
 }
 
-/** What to do with a session that does not read its events as fast as they come. */
+/** What to do with a peer that does not read what is sent to it as fast as it comes. */
 export interface WampSlowConsumerOptions {
-  /** Bytes waiting in a session's socket buffer above which it gets no more EVENTs. Default 1 MiB. */
+  /**
+   * Bytes written to a session and not yet taken by the kernel (results, errors, pongs, events,
+   * close) above which it gets no more EVENTs and is no longer read until they have gone out.
+   * Default 1 MiB.
+   */
   highWaterMark?: number;
-  /** `'drop'` (default): skip the event for that session and count it; `'close'`: close the session (1008). */
+  /** `'drop'` (default): skip an event for that session and count it; `'close'`: close the session (1008). */
   action?: 'drop' | 'close';
+  /** How long the backlog may stay above the mark before the connection is cut (logged). Default 30000 ms. */
+  timeoutMs?: number;
 }
 
 /** Everything `WampModule.forRoot()` accepts. Every field is optional. */

@@ -52,6 +52,12 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
     this.logger.debug(`session ${connection.owner.id}: WebSocket protocol violation (${code}): ${reason}`);
   }
 
+  /** The peer read nothing of a backlog above `slowConsumer.highWaterMark` for `slowConsumer.timeoutMs`: it is cut. */
+  stalled(connection: SessionConnection, backlog: number): void {
+    this.counters.refuse('slow-consumer');
+    this.logger.warn(`session ${connection.owner.id} cut off: it read nothing of ${backlog} bytes waiting for it (slowConsumer.timeoutMs)`);
+  }
+
   closed(connection: SessionConnection, code: number, reason: string): void {
     this.router.closed(connection.owner, code, reason);
   }

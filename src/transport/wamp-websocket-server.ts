@@ -7,11 +7,13 @@ import type { WampLogger } from '../router/wamp-logger.js';
 import type { WampIdentity } from '../session/wamp-session.js';
 import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
 import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from './websocket/upgrade.js';
-import { batchingWrites, type ConnectionListener, WebSocketConnection } from './websocket/websocket-connection.js';
+import { batchingWrites, type ConnectionLimits, type ConnectionListener, WebSocketConnection } from './websocket/websocket-connection.js';
 
 export interface WampTransportOptions {
   readonly path: string;
   readonly maxPayload: number;
+  readonly limits: { readonly fragmentsPerMessage: number };
+  readonly slowConsumer: { readonly highWaterMark: number; readonly timeoutMs: number };
   readonly allowedOrigins?: WampOriginRule;
   readonly allowMissingOrigin: boolean;
 }
@@ -45,6 +47,9 @@ export interface WampConnectionAcceptor<Owner> extends ConnectionListener<Owner>
  */
 export class WampWebSocketServer<Owner = unknown> {
   private readonly detachers: Array<() => void> = [];
+  private readonly connectionLimits: ConnectionLimits;
+  /** Upgrade requests whose checks are still running: shutdown does not wait for them. */
+  private readonly checking = new Set<Duplex>();
   private ownHttpServer?: Server;
   private closing = false;
 
@@ -53,7 +58,14 @@ export class WampWebSocketServer<Owner = unknown> {
     private readonly acceptor: WampConnectionAcceptor<Owner>,
     private readonly logger: WampLogger,
     private readonly identify?: UpgradeIdentifier,
-  ) {}
+  ) {
+    this.connectionLimits = {
+      maxPayload: options.maxPayload,
+      maxFragments: options.limits.fragmentsPerMessage,
+      highWaterMark: options.slowConsumer.highWaterMark,
+      stallTimeoutMs: options.slowConsumer.timeoutMs,
+    };
+  }
 
   get path(): string {
     return this.options.path;
@@ -104,7 +116,10 @@ export class WampWebSocketServer<Owner = unknown> {
     let waited = false;
     this.verify(request, protocol, (refusal, identity) => {
       answered = true;
-      if (waited) socket.off('error', destroyOnError);
+      if (waited) {
+        socket.off('error', destroyOnError);
+        this.checking.delete(socket);
+      }
       if (refusal) return refuseUpgrade(socket, refusal);
       // While a check ran, the client may have gone.
       if (waited && !isStillOpen(socket)) return void socket.destroy();
@@ -114,11 +129,13 @@ export class WampWebSocketServer<Owner = unknown> {
     // A check is still running: until it answers, an error (a reset) just ends the socket.
     waited = true;
     socket.on('error', destroyOnError);
+    this.checking.add(socket);
+    socket.once('close', () => this.checking.delete(socket));
   }
 
   private open(request: IncomingMessage, socket: Socket, head: Buffer, protocol: string, identity: WampIdentity | undefined): void {
     const answer = switchingProtocols(request, protocol);
-    const connection = new WebSocketConnection(socket, this.acceptor, this.options.maxPayload, answer);
+    const connection = new WebSocketConnection(socket, this.acceptor, this.connectionLimits, answer);
     batchingWrites(() => {
       try {
         this.acceptor.accept(connection, request, identity);
@@ -140,11 +157,20 @@ export class WampWebSocketServer<Owner = unknown> {
     for (const detach of this.detachers.splice(0)) detach();
   }
 
-  /** Releases the own port; the sessions are closed by then. */
+  /**
+   * Releases the own port; the sessions are closed by then. Nothing a client does can hold it
+   * open: handshakes whose checks still run and the own port's other connections (a half-sent
+   * request, an idle keep-alive) are cut.
+   */
   async close(): Promise<void> {
     this.stopAccepting();
+    for (const socket of this.checking) socket.destroy();
+    this.checking.clear();
     const httpServer = this.ownHttpServer;
-    if (httpServer) await new Promise((resolve) => httpServer.close(resolve));
+    if (!httpServer) return;
+    const closed = new Promise((resolve) => httpServer.close(resolve));
+    httpServer.closeAllConnections();
+    await closed;
   }
 
   /**

@@ -10,7 +10,7 @@ type Seen =
   | { kind: 'violation'; code: number; reason: string };
 
 /** A reader whose sink records everything in order. */
-function reader(maxPayload = 1 << 20): { push(...chunks: Buffer[]): void; seen: Seen[] } {
+function reader(maxPayload = 1 << 20, maxFragments = 1024): { push(...chunks: Buffer[]): void; seen: Seen[]; frameReader: FrameReader } {
   const seen: Seen[] = [];
   const sink: FrameSink = {
     onMessage: (payload, isBinary) => seen.push({ kind: 'message', text: payload.toString(isBinary ? 'latin1' : 'utf8'), isBinary }),
@@ -19,8 +19,8 @@ function reader(maxPayload = 1 << 20): { push(...chunks: Buffer[]): void; seen: 
     onCloseFrame: (code, reason) => seen.push({ kind: 'close', code, reason }),
     onViolation: (code, reason) => seen.push({ kind: 'violation', code, reason }),
   };
-  const frameReader = new FrameReader(sink, maxPayload);
-  return { push: (...chunks) => chunks.forEach((chunk) => frameReader.push(chunk)), seen };
+  const frameReader = new FrameReader(sink, { maxPayload, maxFragments });
+  return { push: (...chunks) => chunks.forEach((chunk) => frameReader.push(chunk)), seen, frameReader };
 }
 
 const text = (value: string): Seen => ({ kind: 'message', text: value, isBinary: false });

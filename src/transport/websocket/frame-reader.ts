@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { ByteAccumulator } from './byte-accumulator.js';
 import { isSendableCloseCode, WebSocketCloseCode } from './close-codes.js';
 import { Opcode } from './frames.js';
 
@@ -14,6 +15,14 @@ export interface FrameSink {
   onViolation(code: number, reason: string): void;
 }
 
+/** What one message may cost the reader. */
+export interface FrameReaderLimits {
+  /** Bytes of one message, all its fragments together. */
+  readonly maxPayload: number;
+  /** Frames of one message, the first and every continuation (empty ones too). */
+  readonly maxFragments: number;
+}
+
 /** Frames the client sends at most: 14 header bytes. */
 const MAX_HEADER_BYTES = 14;
 /** Above this many bytes, unmasking goes 32 bits at a time. */
@@ -22,48 +31,111 @@ const WORDWISE_UNMASK_FROM = 64;
 /**
  * Reads the frames of one client connection (RFC 6455, section 5), checking everything a
  * server must: masking, reserved bits, opcodes, control frame rules, fragmentation order,
- * the size limit (before the payload arrives), UTF-8 of text and close reasons.
+ * the size and fragment limits (before the payload arrives), UTF-8 of text and close reasons.
  *
  * Bytes are read in place: a frame that arrived whole in one chunk is unmasked where it lies
- * and handed on without a copy; only a frame split over chunks is joined, once it is complete.
+ * and handed on without a copy. Only a frame split over chunks, and the fragments of a message,
+ * are copied into buffers of the reader's own (`ByteAccumulator`), so what the reader holds is
+ * bounded by the limits whatever the peer's framing and TCP segmentation.
+ *
+ * `pause` stops reading between two frames (the rest of the chunk waits, in `unread`, for
+ * `resume`); `discardData` drops data frames unread once the server has sent its close frame.
  */
 export class FrameReader {
-  /** Bytes of an incomplete frame, and how many the frame needs before it can be read. */
-  private held: Buffer[] | undefined = undefined;
-  private heldBytes = 0;
+  /** The bytes of an incomplete frame, and how many the frame needs before it can be read. */
+  private readonly partial = new ByteAccumulator();
   private needed = 0;
-  /** The fragments of a message in progress. */
-  private fragments: Buffer[] | undefined = undefined;
-  private fragmentBytes = 0;
-  private fragmentsBinary = false;
+  /** The fragments of a message in progress, joined. */
+  private readonly message = new ByteAccumulator();
+  private inMessage = false;
+  private messageBinary = false;
+  private messageFrames = 0;
+  /** Payload bytes of a discarded data frame still to come. */
+  private skipping = 0;
+  /** What arrived while paused, read on `resume`. */
+  private unread: Buffer | undefined = undefined;
+  private paused = false;
+  private discarding = false;
   private stopped = false;
 
   constructor(
     private readonly sink: FrameSink,
-    private readonly maxPayload: number,
+    private readonly limits: FrameReaderLimits,
   ) {}
+
+  /** Bytes the reader holds for the connection: an incomplete frame, a message's fragments, what waits for `resume`. */
+  get bytesHeld(): number {
+    return this.partial.capacity + this.message.capacity + (this.unread?.buffer.byteLength ?? 0);
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
 
   /** Reads what arrived; stops for good after a close frame or a violation. */
   push(chunk: Buffer): void {
     if (this.stopped) return;
-    if (this.held) {
-      this.held.push(chunk);
-      this.heldBytes += chunk.length;
-      if (this.heldBytes < this.needed) return;
-      chunk = Buffer.concat(this.held, this.heldBytes);
-      this.held = undefined;
-      this.heldBytes = 0;
+    if (this.paused) {
+      // The socket is paused too, so at most what it had already read lands here.
+      this.unread = this.unread ? Buffer.concat([this.unread, chunk]) : chunk;
+      return;
     }
+    this.read(chunk);
+  }
+
+  /** Stops reading after the frame being read (the sink pauses the reader while its peer does not read). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Reads on: first what waited. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const unread = this.unread;
+    if (unread === undefined || this.stopped) return;
+    this.unread = undefined;
+    this.read(unread);
+  }
+
+  /** From now on data frames are dropped unread (the server's close frame is out); control frames are still read. */
+  discardData(): void {
+    this.discarding = true;
+    this.message.release();
+  }
+
+  private read(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length) {
+      if (this.paused) {
+        this.unread = offset === 0 ? chunk : chunk.subarray(offset);
+        return;
+      }
+      if (this.skipping > 0) {
+        const skipped = Math.min(this.skipping, chunk.length - offset);
+        this.skipping -= skipped;
+        offset += skipped;
+        continue;
+      }
+      if (this.partial.length > 0) {
+        // Only as many bytes as the incomplete frame needs are copied; the rest is read in place.
+        const take = Math.min(this.needed - this.partial.length, chunk.length - offset);
+        this.partial.append(chunk, offset, offset + take, this.needed);
+        offset += take;
+        if (this.partial.length < this.needed) return;
+        const used = this.readFrame(this.partial.view(), 0);
+        if (this.stopped) return;
+        // The frame needs more than its header told so far: keep collecting.
+        if (used > 0) this.partial.release();
+        continue;
+      }
       const used = this.readFrame(chunk, offset);
       if (this.stopped) return;
-      if (used === 0) break;
+      if (used === 0) {
+        this.partial.append(chunk, offset, chunk.length, this.needed);
+        return;
+      }
       offset += used;
-    }
-    if (offset < chunk.length) {
-      this.held = [offset === 0 ? chunk : chunk.subarray(offset)];
-      this.heldBytes = chunk.length - offset;
     }
   }
 
@@ -96,15 +168,9 @@ export class FrameReader {
       if (opcode > Opcode.pong) return this.fail(WebSocketCloseCode.protocolError, `unknown opcode ${opcode}`);
       if (!final) return this.fail(WebSocketCloseCode.protocolError, 'control frames may not be fragmented');
       if (length > 125) return this.fail(WebSocketCloseCode.protocolError, 'control frames carry at most 125 bytes');
-    } else if (opcode === Opcode.continuation) {
-      if (!this.fragments) return this.fail(WebSocketCloseCode.protocolError, 'continuation frame without a message to continue');
-    } else if (opcode === Opcode.text || opcode === Opcode.binary) {
-      if (this.fragments) return this.fail(WebSocketCloseCode.protocolError, 'new message before the previous one was finished');
     } else {
-      return this.fail(WebSocketCloseCode.protocolError, `unknown opcode ${opcode}`);
-    }
-    if (opcode < Opcode.close && this.fragmentBytes + length > this.maxPayload) {
-      return this.fail(WebSocketCloseCode.messageTooBig, `messages are limited to ${this.maxPayload} bytes`);
+      if (!this.admitsDataFrame(opcode, length)) return 0;
+      if (this.discarding) return this.skipDataFrame(final, headerBytes, length, available);
     }
 
     if (available < headerBytes + length) return this.incomplete(headerBytes + length);
@@ -115,24 +181,58 @@ export class FrameReader {
     return headerBytes + length;
   }
 
+  /** Fragmentation order and the limits, checked on the header, before any payload is kept; false after a violation. */
+  private admitsDataFrame(opcode: number, length: number): boolean {
+    if (opcode === Opcode.continuation) {
+      if (!this.inMessage) return this.refuse(WebSocketCloseCode.protocolError, 'continuation frame without a message to continue');
+    } else if (opcode === Opcode.text || opcode === Opcode.binary) {
+      if (this.inMessage) return this.refuse(WebSocketCloseCode.protocolError, 'new message before the previous one was finished');
+    } else {
+      return this.refuse(WebSocketCloseCode.protocolError, `unknown opcode ${opcode}`);
+    }
+    if (this.discarding) return true;
+    const { maxPayload, maxFragments } = this.limits;
+    if (opcode === Opcode.continuation && this.messageFrames >= maxFragments) {
+      return this.refuse(WebSocketCloseCode.messageTooBig, `messages are limited to ${maxFragments} fragments`);
+    }
+    if (this.message.length + length > maxPayload) {
+      return this.refuse(WebSocketCloseCode.messageTooBig, `messages are limited to ${maxPayload} bytes`);
+    }
+    return true;
+  }
+
+  private refuse(code: number, reason: string): false {
+    this.fail(code, reason);
+    return false;
+  }
+
+  /** Takes a data frame's header and whatever of its payload is here; the rest is skipped as it arrives. */
+  private skipDataFrame(final: boolean, headerBytes: number, length: number, available: number): number {
+    this.inMessage = !final;
+    const here = Math.min(length, available - headerBytes);
+    this.skipping = length - here;
+    return headerBytes + here;
+  }
+
   private dispatch(opcode: number, final: boolean, payload: Buffer): void {
     switch (opcode) {
       case Opcode.text:
       case Opcode.binary:
         if (final) return this.deliver(payload, opcode === Opcode.binary);
-        this.fragments = [payload];
-        this.fragmentBytes = payload.length;
-        this.fragmentsBinary = opcode === Opcode.binary;
+        this.inMessage = true;
+        this.messageBinary = opcode === Opcode.binary;
+        this.messageFrames = 1;
+        this.message.append(payload, 0, payload.length, this.limits.maxPayload);
         return;
       case Opcode.continuation: {
-        const fragments = this.fragments!;
-        fragments.push(payload);
-        this.fragmentBytes += payload.length;
+        this.messageFrames++;
+        this.message.append(payload, 0, payload.length, this.limits.maxPayload);
         if (!final) return;
-        const whole = Buffer.concat(fragments, this.fragmentBytes);
-        this.fragments = undefined;
-        this.fragmentBytes = 0;
-        return this.deliver(whole, this.fragmentsBinary);
+        this.inMessage = false;
+        const whole = this.message.view();
+        this.deliver(whole, this.messageBinary);
+        this.message.release();
+        return;
       }
       case Opcode.ping:
         return this.sink.onPing(payload);
@@ -166,8 +266,9 @@ export class FrameReader {
       this.fail(WebSocketCloseCode.invalidPayload, 'close reason is not valid UTF-8');
       return;
     }
+    const text = reason.toString();
     this.stop();
-    this.sink.onCloseFrame(code, reason.toString());
+    this.sink.onCloseFrame(code, text);
   }
 
   private incomplete(bytes: number): number {
@@ -181,10 +282,13 @@ export class FrameReader {
     return 0;
   }
 
+  /** Nothing more is read: everything held is let go. */
   private stop(): void {
     this.stopped = true;
-    this.held = undefined;
-    this.fragments = undefined;
+    this.partial.release();
+    this.message.release();
+    this.unread = undefined;
+    this.skipping = 0;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { FrameReader, type FrameSink } from './frame-reader.js';
+import { FrameReader, type FrameReaderLimits, type FrameSink } from './frame-reader.js';
 import { isSendableCloseCode, WebSocketCloseCode } from './close-codes.js';
 import { closePayload, encodeFrame, Opcode, type TextFrame } from './frames.js';
 
@@ -12,8 +12,24 @@ export interface ConnectionListener<Owner> {
   pong(connection: WebSocketConnection<Owner>): void;
   /** The client broke the WebSocket protocol; the connection is closing with `code`. */
   violation(connection: WebSocketConnection<Owner>, code: number, reason: string): void;
+  /**
+   * The client has not read what was sent to it for `stallTimeoutMs`, its backlog above the
+   * high-water mark all along; the connection is cut right after.
+   */
+  stalled(connection: WebSocketConnection<Owner>, backlog: number): void;
   /** The connection is gone: the client's close code and reason, or 1006 when it sent no close frame. */
   closed(connection: WebSocketConnection<Owner>, code: number, reason: string): void;
+}
+
+/** What one connection may make the server hold (one object shared by every connection of a server). */
+export interface ConnectionLimits extends FrameReaderLimits {
+  /**
+   * Bytes written and not yet taken by the kernel above which the connection is no longer read
+   * (its socket is paused) until they have gone out.
+   */
+  readonly highWaterMark: number;
+  /** How long the backlog may stay above `highWaterMark` before the connection is cut. */
+  readonly stallTimeoutMs: number;
 }
 
 /**
@@ -23,7 +39,13 @@ export interface ConnectionListener<Owner> {
 const MAX_HELD_BYTES = 16 * 1024;
 
 /** How long a closing connection waits for the client's close frame and FIN before it is cut. */
-const CLOSE_TIMEOUT_MS = 30_000;
+export const CLOSE_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a connection failed for a protocol violation waits for the client's FIN after its own
+ * (close frame, then FIN at once: RFC 6455 7.1.7) before the socket is destroyed.
+ */
+export const FAILED_LINGER_MS = 1000;
 
 /** The connection a socket carries, for the socket's listeners (shared by every connection). */
 const connectionOf = Symbol('nest-wamp.websocket-connection');
@@ -32,7 +54,12 @@ type CarrierSocket = Socket & { [connectionOf]?: WebSocketConnection<unknown> };
 /**
  * The server side of one WebSocket (RFC 6455) over an upgraded socket: frames in through a
  * `FrameReader`, text out, pings answered, and the closing handshake in both directions (a close
- * frame each way, then FIN; cut after 30 s if the client never finishes).
+ * frame each way, then FIN; cut after 30 s if the client never finishes). A protocol violation
+ * fails the connection: the close frame, then FIN at once.
+ *
+ * Backpressure: when what waits to be written passes `highWaterMark`, the connection stops
+ * reading (the reader between two frames, the socket at once) until the backlog has gone out;
+ * a backlog that stays above the mark for `stallTimeoutMs` cuts the connection.
  *
  * What a connection sends while a read is handled, or during one tick, leaves in one write
  * (`batchingWrites`, `scheduleFlush`): the answers to calls that arrived together, also when
@@ -51,6 +78,9 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /** What was written since the last flush (one frame, or several), sent at the next flush in one write. */
   private held: Buffer | Buffer[] | undefined = undefined;
   private heldBytes = 0;
+  /** Reading stopped until the backlog drains. */
+  private heldBack = false;
+  private stallTimer: NodeJS.Timeout | undefined = undefined;
 
   /**
    * `answer` is the handshake's 101 response: it waits for the first frame (the server's
@@ -59,10 +89,10 @@ export class WebSocketConnection<Owner> implements FrameSink {
   constructor(
     private readonly socket: Socket,
     private readonly listener: ConnectionListener<Owner>,
-    maxPayload: number,
+    private readonly limits: ConnectionLimits,
     private answer: string | undefined,
   ) {
-    this.reader = new FrameReader(this, maxPayload);
+    this.reader = new FrameReader(this, limits);
     (socket as CarrierSocket)[connectionOf] = this;
     // The HTTP server's idle timeout (if it set one) is no business of a WebSocket.
     if (socket.timeout) socket.setTimeout(0);
@@ -102,6 +132,15 @@ export class WebSocketConnection<Owner> implements FrameSink {
     return this.socket.writableLength;
   }
 
+  /**
+   * Every byte the server holds for this connection: what the reader keeps (an incomplete frame,
+   * a fragmented message, what waits while reading is paused), what the socket read and nobody
+   * consumed yet, and what waits to be written (this tick's frames and the socket's backlog).
+   */
+  get bytesHeld(): number {
+    return this.reader.bytesHeld + this.socket.readableLength + this.heldBytes + this.socket.writableLength;
+  }
+
   /** Sends a text message: a string, or a frame built once with `textFrame` for many connections. */
   send(message: string | TextFrame): void {
     if (this.state === 'open') this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
@@ -120,6 +159,8 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.state = 'closing';
     const sendable = isSendableCloseCode(code) ? code : WebSocketCloseCode.internalError;
     this.write(encodeFrame(Opcode.close, closePayload(sendable, reason)));
+    // Only the client's close frame matters from now on: its messages are not kept.
+    this.reader.discardData();
     if (this.closeReceived) this.end();
     else this.closeTimer = setTimeout(() => this.terminate(), CLOSE_TIMEOUT_MS);
   }
@@ -128,6 +169,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
   terminate(): void {
     this.state = 'ended';
     this.held = undefined;
+    this.heldBytes = 0;
     this.socket.destroy();
   }
 
@@ -154,9 +196,13 @@ export class WebSocketConnection<Owner> implements FrameSink {
     else this.end();
   }
 
+  /** Fails the connection (RFC 6455 7.1.7): the close frame if none went out yet, then FIN at once, and no more reading. */
   onViolation(code: number, reason: string): void {
     this.listener.violation(this, code, reason);
     this.close(code, reason);
+    this.end();
+    clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(() => this.terminate(), FAILED_LINGER_MS);
   }
 
   /** Sends FIN: nothing more is written. */
@@ -174,7 +220,41 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.held = undefined;
     const bytes = Array.isArray(held) ? Buffer.concat(held, this.heldBytes) : held;
     this.heldBytes = 0;
-    if (this.state !== 'ended') this.socket.write(bytes);
+    if (this.state === 'ended') return;
+    this.socket.write(bytes);
+    if (this.socket.writableLength > this.limits.highWaterMark) this.holdBack();
+  }
+
+  /** The backlog passed the high-water mark: read nothing more until it has gone out, or cut the connection when that takes too long. */
+  private holdBack(): void {
+    if (this.heldBack) return;
+    this.heldBack = true;
+    this.reader.pause();
+    this.socket.pause();
+    this.stallTimer ??= setTimeout(() => this.stalled(), this.limits.stallTimeoutMs);
+    this.whenWritten();
+  }
+
+  /** Calls `drained` once everything written so far has been handed to the kernel. */
+  private whenWritten(): void {
+    this.socket.write(NOTHING, () => this.drained());
+  }
+
+  private drained(): void {
+    if (this.state === 'ended') return;
+    if (this.socket.writableLength > this.limits.highWaterMark) return this.whenWritten();
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.heldBack = false;
+    batchingWrites(() => this.reader.resume());
+    if (!this.heldBack) this.socket.resume();
+  }
+
+  /** Also after FIN: a backlog that never drains would keep the socket for ever. */
+  private stalled(): void {
+    this.stallTimer = undefined;
+    this.listener.stalled(this, this.socket.writableLength);
+    this.terminate();
   }
 
   private write(frame: Buffer): void {
@@ -217,12 +297,17 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /** @internal */
   onSocketClose(): void {
     this.state = 'ended';
+    this.held = undefined;
+    this.heldBytes = 0;
     clearTimeout(this.closeTimer);
+    clearTimeout(this.stallTimer);
     this.listener.closed(this, this.closeCode, this.closeReason);
   }
 }
 
 const PING = encodeFrame(Opcode.ping, Buffer.alloc(0));
+/** Written with a callback to learn when everything before it has gone out. */
+const NOTHING = Buffer.alloc(0);
 
 /** Connections holding frames to write. */
 const toFlush: Array<WebSocketConnection<unknown>> = [];
