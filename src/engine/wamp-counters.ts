@@ -26,6 +26,11 @@ export interface WampStats {
   readonly eventsDropped: number;
   /** The most bytes one session had waiting in its socket buffer when an event was sent to it. */
   readonly maxBufferedBytes: number;
+  /**
+   * Bytes the server holds now for all open connections: frames being read, messages being
+   * joined, and what waits to be written (see README, "What one connection can cost").
+   */
+  readonly bytesHeld: number;
 }
 
 /** The running counts behind `WampStats`. */

@@ -135,7 +135,14 @@ export class WampEngine {
       refused: { ...refused },
       eventsDropped,
       maxBufferedBytes,
+      bytesHeld: this.bytesHeld(),
     };
+  }
+
+  private bytesHeld(): number {
+    let bytes = 0;
+    for (const session of this.sessions.values()) bytes += session.bytesHeld;
+    return bytes;
   }
 
   /** Pings every session; one that has not answered the previous ping is cut off. */

@@ -77,6 +77,10 @@ export class ServerSession implements WampSession {
     return this.socket.bufferedAmount;
   }
 
+  get bytesHeld(): number {
+    return this.socket.bytesHeld;
+  }
+
   send(message: string | TextFrame): void {
     if (this.state === 'open') this.socket.send(message);
   }

@@ -11,4 +11,6 @@ export interface SessionSocket {
   ping(): void;
   /** Bytes queued in user space and not yet handed to the kernel. */
   readonly bufferedAmount: number;
+  /** Every byte the server holds for the connection, read and unread, written and unsent. */
+  readonly bytesHeld: number;
 }

@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect as netConnect } from 'node:net';
 import { WebSocket } from 'ws';
 import { WampTestClient } from '../../src/testing/index.js';
 import { assertSampleCompiled, COMPILED_SAMPLE_MAIN } from '../support/compiled-sample.js';
 import { freePort } from '../support/free-port.js';
+import { BareWebSocketPeer } from '../support/raw-wamp-socket.js';
 
 /** Starts the compiled sample as `npm start` does, and waits for its "open http://..." line. */
 async function startSample(env: Record<string, string>): Promise<{ process: ChildProcess; output: () => string }> {
@@ -86,8 +88,15 @@ describe('npm start (the compiled sample, as a process)', () => {
     await authenticated.close();
   });
 
-  it('shuts down on SIGTERM: open sessions get 1001, then the process ends', async () => {
+  it('shuts down on SIGTERM: open sessions get 1001, then the process ends, whatever other clients hold open', async () => {
     const client = await WampTestClient.connect(`ws://127.0.0.1:${port}/ws`);
+    // A half-sent HTTP request on the same port (forceCloseConnections ends it) and a WAMP peer that reads nothing.
+    const halfSent = netConnect({ port, host: '127.0.0.1' });
+    halfSent.on('error', () => undefined);
+    await new Promise((resolve) => halfSent.once('connect', resolve));
+    halfSent.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    const stuck = await BareWebSocketPeer.connect(port);
+    stuck.socket.pause();
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
       sample.process.once('exit', (code, signal) => resolve({ code, signal })),
     );
@@ -96,5 +105,7 @@ describe('npm start (the compiled sample, as a process)', () => {
     // Nest closes the app, then raises the signal again so the process ends as the signal says.
     expect(await exited).toEqual({ code: null, signal: 'SIGTERM' });
     expect(sample.output()).not.toMatch(/ERROR/);
+    halfSent.destroy();
+    stuck.destroy();
   });
 });
