@@ -59,6 +59,25 @@ export class DisposableRedis {
     }
   }
 
+  /**
+   * Freezes this redis-server (SIGSTOP): its connections stay up and the kernel still accepts new
+   * ones, but nothing is answered, as with a hung or overloaded Redis. Only this test's own server.
+   */
+  pause(): void {
+    this.signal('SIGSTOP');
+  }
+
+  /** Lets a paused redis-server go on (SIGCONT). */
+  resume(): void {
+    this.signal('SIGCONT');
+  }
+
+  private signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const child = this.process;
+    if (!child || child.exitCode !== null) throw new Error(`redis-server on port ${this.port} is not running`);
+    child.kill(signal);
+  }
+
   async stop(): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null) return;

@@ -1,0 +1,68 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * What one Redis connection has sent and not yet heard back about. Redis answers a connection's
+ * commands in order, so a connection that has commands waiting and has answered none of them for
+ * a while is stalled (a hung or stopped Redis keeps the TCP connection up, and ioredis would wait,
+ * and queue, forever), while one that answers slowly but steadily is only busy.
+ */
+export class ConnectionWatch {
+  /** Events (PUBLISH commands) sent and not yet answered or failed. */
+  events = 0;
+  /** Payload bytes of those events. */
+  bytes = 0;
+  /** Commands waiting for an answer: the events and a health PING. */
+  private waiting = 0;
+  /** Since when commands have waited with no answer at all. */
+  private waitingSince = 0;
+  private pinging = false;
+  /** Which socket of the connection the counts are about: a reconnect starts from zero. */
+  private socket = 0;
+
+  constructor(readonly connection: Redis) {
+    // What was sent on a closed socket is gone from Redis's point of view; ioredis fails those
+    // commands, but depending on its options only later or never, so they stop counting here.
+    connection.on('close', () => {
+      this.socket++;
+      this.events = this.bytes = this.waiting = 0;
+      this.pinging = false;
+    });
+  }
+
+  /** Counts an event until Redis answers it; `onFailure` runs when it fails instead. */
+  trackEvent(reply: Promise<unknown>, bytes: number, onFailure: () => void): void {
+    this.events++;
+    this.bytes += bytes;
+    this.track(reply, () => {
+      this.events--;
+      this.bytes -= bytes;
+    }, onFailure);
+  }
+
+  /** Sends a PING when none is waiting, so that a stall shows on an idle connection too (PING is valid in subscriber mode). */
+  ping(): void {
+    if (this.pinging || this.connection.status !== 'ready') return;
+    this.pinging = true;
+    this.track(this.connection.ping(), () => (this.pinging = false));
+  }
+
+  /** Whether commands have waited longer than `timeoutMs` with no answer. */
+  stalled(timeoutMs: number): boolean {
+    return this.waiting > 0 && Date.now() - this.waitingSince > timeoutMs;
+  }
+
+  private track(reply: Promise<unknown>, release: () => void, onFailure?: () => void): void {
+    if (this.waiting++ === 0) this.waitingSince = Date.now();
+    const socket = this.socket;
+    const settled = (): void => {
+      if (socket !== this.socket) return;
+      this.waiting--;
+      this.waitingSince = Date.now();
+      release();
+    };
+    reply.then(settled, () => {
+      settled();
+      onFailure?.();
+    });
+  }
+}
