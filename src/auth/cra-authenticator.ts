@@ -34,10 +34,16 @@ type Exchange =
       /** The signatures `auth` accepts (two with `legacySignature`). */
       readonly signatures: readonly string[];
     }
-  | { readonly step: 'verifying' };
+  | { readonly step: 'verifying' }
+  /** A signature failed and its answer is being delayed: no new challenge until it is sent. */
+  | { readonly step: 'cooling-down' }
+  /** `maxAttempts` signatures failed: nothing more is verified while the session is closed. */
+  | { readonly step: 'locked-out' };
 
 const REQUESTING: Exchange = { step: 'requesting' };
 const VERIFYING: Exchange = { step: 'verifying' };
+const COOLING_DOWN: Exchange = { step: 'cooling-down' };
+const LOCKED_OUT: Exchange = { step: 'locked-out' };
 const ANONYMOUS_CHALLENGE: Exchange = { step: 'challenged', authKey: null, signatures: [] };
 /**
  * Permission maps with URI maps already checked (maps are treated as immutable, see
@@ -98,7 +104,10 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     const session = call.session as ServerSession;
     const [authKey, extra] = call.args;
     if (session.identity) throw craError(CraError.alreadyAuthenticated);
-    if (this.exchanges.has(session.id)) throw craError(CraError.alreadyRequested);
+    const exchange = this.exchanges.get(session.id);
+    if (exchange?.step === 'cooling-down') throw craError(CraError.coolingDown);
+    if (exchange?.step === 'locked-out') throw craError(CraError.tooManyAttempts);
+    if (exchange) throw craError(CraError.alreadyRequested);
     if (extra !== undefined && extra !== null && (typeof extra !== 'object' || Array.isArray(extra))) {
       throw craError(CraError.invalidArgument, 'authExtra must be an object');
     }
@@ -149,8 +158,10 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     const [signature] = call.args;
     if (session.identity) throw craError(CraError.alreadyAuthenticated);
     const exchange = this.exchanges.get(session.id);
-    if (!exchange || exchange.step === 'requesting') throw craError(CraError.notRequested);
-    if (exchange.step === 'verifying') throw craError(CraError.alreadyRequested);
+    if (exchange?.step === 'locked-out') throw craError(CraError.tooManyAttempts);
+    if (exchange?.step !== 'challenged') {
+      throw craError(exchange?.step === 'verifying' ? CraError.alreadyRequested : CraError.notRequested);
+    }
     if (signature !== undefined && signature !== null && typeof signature !== 'string') {
       throw craError(CraError.invalidArgument, 'signature must be a string');
     }
@@ -201,17 +212,22 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
   }
 
   /**
-   * One attempt per challenge: the client must authreq again. The answer comes after a random
-   * delay, and the last allowed failure closes the session.
+   * One attempt per challenge: the client must authreq again, and cannot before this failure is
+   * answered, after a random delay. Without that wait a client that does not wait for answers
+   * would have signatures checked as fast as it can send them. The last allowed failure locks
+   * the exchange for good and closes the session when answered.
    */
   private async rejectSignature(session: WampSession): Promise<never> {
-    this.exchanges.delete(session.id);
     const failures = (this.failures.get(session.id) ?? 0) + 1;
     this.failures.set(session.id, failures);
-    const delay = this.options.failureDelayMs > 0 ? randomInt(0, Math.ceil(this.options.failureDelayMs) + 1) : 0;
+    const lockedOut = failures >= this.options.maxAttempts;
+    this.exchanges.set(session.id, lockedOut ? LOCKED_OUT : COOLING_DOWN);
+    const delay = failureDelay(this.options.failureDelayMs);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    // Unless the session closed meanwhile (its state is gone for good), it may authreq again.
+    if (this.exchanges.get(session.id) === COOLING_DOWN) this.exchanges.delete(session.id);
     const [uri, desc] = CraError.invalidSignature;
-    const kill = failures >= this.options.maxAttempts ? { code: CloseCode.policyViolation, reason: 'too many failed authentication attempts' } : undefined;
+    const kill = lockedOut ? { code: CloseCode.policyViolation, reason: 'too many failed authentication attempts' } : undefined;
     throw new WampException(uri, desc, undefined, { kill });
   }
 
@@ -251,6 +267,16 @@ async function hmacKey(secret: WampSecret): Promise<{ key: string; salt?: WampCr
     iterations: positiveInteger(secret.iterations) ?? DEFAULT_ITERATIONS,
   };
   return { key: await deriveKey(secret.secret, salt), salt };
+}
+
+/**
+ * How long a failure's answer waits: random (so its timing says nothing), and at least half the
+ * bound, so that each failure costs a guesser real time.
+ */
+function failureDelay(boundMs: number): number {
+  if (boundMs <= 0) return 0;
+  const bound = Math.ceil(boundMs);
+  return randomInt(Math.ceil(bound / 2), bound + 1);
 }
 
 function positiveInteger(value: unknown): number | undefined {

@@ -15,6 +15,12 @@ export const CraError = {
   notRequested: ['http://api.wamp.ws/error#no-authentication-requested', 'no authentication previously requested'],
   invalidSignature: ['http://api.wamp.ws/error#invalid-signature', 'signature for authentication request is invalid'],
   invalidArgument: ['http://api.wamp.ws/error#invalid-argument', 'invalid argument'],
+  // Not clj-wamp's: after an invalid signature, no new challenge until it is answered, none at all after the last.
+  coolingDown: [
+    'http://api.wamp.ws/error#authentication-cooling-down',
+    'the last signature was invalid - request again once it is answered',
+  ],
+  tooManyAttempts: ['http://api.wamp.ws/error#too-many-authentication-attempts', 'too many failed authentication attempts'],
   permissionsFailed: ['http://api.wamp.ws/error#auth-permissions-error', 'could not resolve the permissions'],
 } as const;
 

@@ -386,6 +386,36 @@ describe('WAMP-CRA', () => {
 });
 
 describe('WAMP-CRA limits', () => {
+  /**
+   * A guesser that never waits for a failure's answer: each challenge is signed (wrongly for the
+   * first `wrongGuesses`, then with the right secret) and the next authreq goes out at once,
+   * again and again when refused, until the session closes.
+   */
+  async function guessWithoutWaiting(client: WampTestClient, wrongGuesses: number) {
+    const answers: string[] = [];
+    const authreqRefusals = new Map<string, number>();
+    const guesses: Promise<void>[] = [];
+    for (let round = 0; round < 20_000 && client.isOpen; round++) {
+      let challenge: string;
+      try {
+        challenge = await client.call<string>(CraProcedure.authreq, 'guest');
+      } catch (error) {
+        const uri = error instanceof WampCallError ? error.uri : 'closed';
+        authreqRefusals.set(uri, (authreqRefusals.get(uri) ?? 0) + 1);
+        continue;
+      }
+      const secret = guesses.length < wrongGuesses ? 'wrong-password' : 'secret-password';
+      guesses.push(
+        client.call(CraProcedure.auth, await authSign(challenge, secret)).then(
+          () => void answers.push('authenticated'),
+          (error: unknown) => void answers.push(error instanceof WampCallError ? error.uri : 'closed'),
+        ),
+      );
+    }
+    await Promise.all(guesses);
+    return { answers, authreqRefusals, closed: await client.closed };
+  }
+
   it('closes a session not authenticated in time (1008), and leaves an authenticated one open', async () => {
     const server = await appWith({ auth: authOptions({ timeoutMs: 150 }) });
     try {
@@ -396,6 +426,65 @@ describe('WAMP-CRA limits', () => {
       // The lingering session was opened after the authenticated one, so the latter's timeout has passed too.
       expect(authenticated.isOpen).toBe(true);
       expect(await authenticated.call(`${RPC}add`, 1, 2)).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('checks at most maxAttempts signatures of a guesser that never waits, and no right one after them (1008)', async () => {
+    let challenges = 0;
+    const server = await appWith({
+      auth: authOptions({
+        maxAttempts: 3,
+        failureDelayMs: 100,
+        secret: () => {
+          challenges++;
+          return 'secret-password';
+        },
+      }),
+    });
+    try {
+      const { answers, authreqRefusals, closed } = await guessWithoutWaiting(await server.connect(), 3);
+      const checked = answers.filter((answer) => answer === CraError.invalidSignature[0] || answer === 'authenticated');
+      expect(answers).not.toContain('authenticated');
+      expect(checked).toHaveLength(3);
+      expect(challenges).toBe(3);
+      // Every authreq between a failure and its answer was refused, and after the last one, every one.
+      expect([...authreqRefusals.keys()].every((uri) => [CraError.coolingDown[0], CraError.tooManyAttempts[0], 'closed'].includes(uri))).toBe(true);
+      expect(closed).toEqual({ code: 1008, reason: 'too many failed authentication attempts' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses an authreq sent before a failure is answered (authentication-cooling-down), then serves one', async () => {
+    const server = await appWith({ auth: authOptions({ failureDelayMs: 400 }) });
+    try {
+      const client = await server.connect();
+      const challenge = await client.call<string>(CraProcedure.authreq, 'guest');
+      const failure = client.call(CraProcedure.auth, await authSign(challenge, 'wrong-password'));
+      const early = client.call(CraProcedure.authreq, 'guest');
+      await expect(early).rejects.toMatchObject({ uri: CraError.coolingDown[0], desc: CraError.coolingDown[1] });
+      await expect(failure).rejects.toMatchObject({ uri: CraError.invalidSignature[0] });
+      await client.authenticate('guest', 'secret-password');
+      expect(await client.call(`${RPC}whoami`)).toEqual({ authKey: 'guest', method: 'wamp-cra' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('verifies nothing once maxAttempts signatures failed, not even a right one: too-many-authentication-attempts', async () => {
+    const server = await appWith({ auth: authOptions({ maxAttempts: 1, failureDelayMs: 400 }) });
+    try {
+      const client = await server.connect();
+      const challenge = await client.call<string>(CraProcedure.authreq, 'guest');
+      const failure = client.call(CraProcedure.auth, await authSign(challenge, 'wrong-password'));
+      const right = client.call(CraProcedure.auth, await authSign(challenge, 'secret-password'));
+      const again = client.call(CraProcedure.authreq, 'guest');
+      await expect(right).rejects.toMatchObject({ uri: CraError.tooManyAttempts[0], desc: CraError.tooManyAttempts[1] });
+      await expect(again).rejects.toMatchObject({ uri: CraError.tooManyAttempts[0] });
+      await expect(failure).rejects.toMatchObject({ uri: CraError.invalidSignature[0] });
+      expect(await client.closed).toEqual({ code: 1008, reason: 'too many failed authentication attempts' });
     } finally {
       await server.close();
     }
@@ -422,7 +511,7 @@ describe('WAMP-CRA limits', () => {
       await client.call(CraProcedure.authreq, 'guest');
       const started = process.hrtime.bigint();
       await expect(client.call(CraProcedure.auth, 'bad')).rejects.toBeInstanceOf(WampCallError);
-      // Only that the answer came back, at most the bound plus slack: the delay itself is random from 0.
+      // Only that the answer came back, at most the bound plus slack: the delay itself is random, from half the bound.
       expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2000);
     } finally {
       await server.close();
