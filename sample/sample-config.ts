@@ -2,7 +2,7 @@
 export interface SampleConfig {
   readonly host: string;
   readonly port: number;
-  /** Exact origins, and regexes written `/.../`; undefined allows any origin. */
+  /** Exact origins, and regexes written `/.../` (each matched against the whole origin); undefined allows any origin. */
   readonly allowedOrigins?: Array<string | RegExp>;
   /** How long a session may stay unauthenticated (0: forever). */
   readonly authTimeoutMs: number;

@@ -3,7 +3,9 @@ import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
 
 /**
  * Which browser origins may open a session: exact origins (`https://app.example`) and
- * regular expressions, or a function deciding per request (it may be async).
+ * regular expressions, each matched against the whole origin (`/https:\/\/app\.example/`
+ * does not admit `https://app.example.evil.example`), or a function deciding per request (it
+ * may be async).
  */
 export type WampOriginRule =
   | ReadonlyArray<string | RegExp>
@@ -41,9 +43,25 @@ export function isOriginAllowed(
   return rule.some((allowed) => (typeof allowed === 'string' ? allowed === origin : matches(allowed, origin)));
 }
 
-function matches(pattern: RegExp, value: string): boolean {
-  pattern.lastIndex = 0; // a /g or /y pattern keeps state between calls
-  return pattern.test(value);
+/** The anchored copy of each origin pattern, compiled once. */
+const WHOLE_ORIGIN_PATTERNS = new WeakMap<RegExp, RegExp>();
+
+function matches(pattern: RegExp, origin: string): boolean {
+  let whole = WHOLE_ORIGIN_PATTERNS.get(pattern);
+  if (!whole) {
+    whole = matchingWholly(pattern);
+    WHOLE_ORIGIN_PATTERNS.set(pattern, whole);
+  }
+  return whole.test(origin);
+}
+
+/**
+ * `pattern` matching only a whole string. An unanchored pattern would match anywhere, so
+ * `/https?:\/\/myhost/` would admit `https://myhost.evil.example`. Without /g and /y, the copy
+ * keeps no state between calls; without /m, `^` and `$` mean the ends of the origin.
+ */
+function matchingWholly(pattern: RegExp): RegExp {
+  return new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gym]/g, ''));
 }
 
 /** The request path without its query string. */

@@ -190,6 +190,25 @@ describe('WebSocket handshake', () => {
     });
   });
 
+  describe("allowedOrigins with an unanchored RegExp (what the sample's WAMP_ALLOWED_ORIGINS=/https?:\\/\\/myhost/ gives)", () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startApp({ imports: [WampModule.forRoot({ allowedOrigins: [/https?:\/\/myhost/] })], providers: [ApiService] });
+    });
+    afterAll(() => server?.close());
+
+    it.each(['https://myhost', 'http://myhost'])('the exact host %s connects (101)', async (origin) => {
+      await expectAdds(await track(accepted(server.url, { origin })));
+    });
+
+    it.each(['https://myhost.evil.example', 'https://myhost:8443', 'https://evil.example?https://myhost'])(
+      'a longer origin %s gets HTTP 403: the RegExp matches the whole origin',
+      async (origin) => {
+        expect(await refusedWith(server.url, { origin })).toBe(403);
+      },
+    );
+  });
+
   describe('allowMissingOrigin: false', () => {
     let server: TestServer;
     beforeAll(async () => {

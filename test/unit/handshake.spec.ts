@@ -108,7 +108,7 @@ describe('isOriginAllowed', () => {
     it.each([
       ['/g', /^https:\/\/app\.example$/g],
       ['/y', /^https:\/\/app\.example$/y],
-      ['/gi', /app\.example/gi],
+      ['/gi', /https:\/\/APP\.example/gi],
     ])('a %s RegExp gives the same answer however often it is used', (_name, pattern) => {
       const rule: WampOriginRule = [pattern];
       for (let i = 0; i < 4; i++) {
@@ -119,10 +119,36 @@ describe('isOriginAllowed', () => {
     });
 
     it('a /g RegExp used elsewhere first (lastIndex moved) still matches', () => {
-      const pattern = /app\.example/g;
+      const pattern = /https:\/\/app\.example/g;
       expect(pattern.test('xx https://app.example')).toBe(true);
       expect(pattern.lastIndex).toBeGreaterThan(0);
       expect(isOriginAllowed(request({ origin: 'https://app.example' }), [pattern], true)).toBe(true);
+    });
+  });
+
+  describe('a RegExp matches the whole origin, never a part of it', () => {
+    it.each<[string, RegExp, string, boolean]>([
+      ['the exact host', /https?:\/\/myhost/, 'https://myhost', true],
+      ['the exact host, other scheme', /https?:\/\/myhost/, 'http://myhost', true],
+      ['a longer host', /https?:\/\/myhost/, 'https://myhost.evil.example', false],
+      ['a port after the host', /https?:\/\/myhost/, 'https://myhost:8443', false],
+      ['a prefix before the scheme', /https?:\/\/myhost/, 'evil-https://myhost', false],
+      ['an alternation: either branch wholly', /https:\/\/a\.example|https:\/\/b\.example/, 'https://b.example', true],
+      ['an alternation: a branch is not a prefix', /https:\/\/a\.example|https:\/\/b\.example/, 'https://a.example.evil', false],
+      ['an alternation: a branch is not a suffix', /https:\/\/a\.example|https:\/\/b\.example/, 'https://evil/https://b.example', false],
+      ['already anchored', /^https:\/\/[a-z]+\.example\.org$/, 'https://shop.example.org', true],
+      ['/i still ignores case', /https:\/\/myhost/i, 'HTTPS://MYHOST', true],
+      ['/m does not let a line end stand for the end', /https:\/\/myhost$/m, 'https://myhost\nx', false],
+      ['/g', /https:\/\/myhost/g, 'https://myhost.evil.example', false],
+    ])('%s', (_name, pattern, origin, expected) => {
+      expect(isOriginAllowed(request({ origin }), [pattern], true)).toBe(expected);
+      expect(isOriginAllowed(request({ origin }), [pattern], true)).toBe(expected); // and again, cached
+    });
+
+    it('leaves the given RegExp as it was', () => {
+      const pattern = /https:\/\/myhost/g;
+      isOriginAllowed(request({ origin: 'https://myhost' }), [pattern], true);
+      expect([pattern.source, pattern.flags, pattern.lastIndex]).toEqual(['https:\\/\\/myhost', 'g', 0]);
     });
   });
 
