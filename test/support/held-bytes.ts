@@ -2,10 +2,16 @@ import type { Socket } from 'node:net';
 import { WampBroker } from '../../src/index.js';
 import type { TestServer } from './start-app.js';
 
-/** What one connection may make the server hold, by the README's formula ("What one connection can cost"). */
+/**
+ * What one connection may make the server hold, by the README's formula ("What one connection
+ * can cost"): reading, a message being joined and a frame being read (2 × maxPayload + 14), the
+ * rest of one socket read waiting while reading is paused (64 KiB) and what the socket read
+ * meanwhile (its 16 KiB mark plus one read); writing, the mark, one batch (16 KiB) and two
+ * answers (the one that crossed the mark and the one to the frame being read).
+ */
 export function connectionBound(limits: { maxPayload: number; highWaterMark: number; largestAnswer: number }): number {
-  const reading = 2 * limits.maxPayload + 14 + 64 * 1024 + 16 * 1024;
-  const writing = limits.highWaterMark + 16 * 1024 + limits.largestAnswer;
+  const reading = 2 * limits.maxPayload + 14 + 64 * 1024 + (16 + 64) * 1024;
+  const writing = limits.highWaterMark + 16 * 1024 + 2 * limits.largestAnswer;
   return reading + writing;
 }
 
