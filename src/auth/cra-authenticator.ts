@@ -5,7 +5,7 @@ import { errorMessage } from '../router/call-error.js';
 import type { HandlerRegistry } from '../router/handler-registry.js';
 import type { WampCallInvocation } from '../router/invocation.js';
 import type { OnWampSessionClose, OnWampSessionOpen } from '../router/wamp-hooks.js';
-import type { WampLogger } from '../router/wamp-logger.js';
+import type { ThrottledLog } from '../router/throttled-log.js';
 import { WampException } from '../router/wamp-exception.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampSession } from '../session/wamp-session.js';
@@ -69,7 +69,7 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
   constructor(
     private readonly options: ResolvedAuthOptions,
     private readonly handlers: HandlerRegistry,
-    private readonly logger: WampLogger,
+    private readonly logger: ThrottledLog,
   ) {
     handlers.addProcedure(CraProcedure.authreq, (call) => this.authreq(call), 'WAMP-CRA (authreq)');
     handlers.addProcedure(CraProcedure.auth, (call) => this.auth(call), 'WAMP-CRA (auth)');
@@ -143,7 +143,7 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     } catch (error) {
       if (this.exchanges.get(session.id) === REQUESTING) this.exchanges.delete(session.id);
       if (!(error instanceof WampException)) {
-        this.logger.error(`authreq for "${authKey}" failed: ${errorMessage(error)}`, (error as Error)?.stack);
+        this.logger.limitedError('auth-secret-failed', `authreq for ${quotedKey(authKey)} failed: ${errorMessage(error)}`, (error as Error)?.stack);
       }
       throw error;
     }
@@ -206,7 +206,11 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
   }
 
   private permissionsFailed(session: WampSession, authKey: string | null, error: unknown): WampException {
-    this.logger.error(`auth.permissions failed for ${authKey ?? 'anonymous'}: ${errorMessage(error)}`, (error as Error)?.stack);
+    this.logger.limitedError(
+      'auth-permissions-failed',
+      `auth.permissions failed for ${authKey === null ? 'anonymous' : quotedKey(authKey)}: ${errorMessage(error)}`,
+      (error as Error)?.stack,
+    );
     if (this.exchanges.get(session.id) === VERIFYING) this.exchanges.delete(session.id);
     return craError(CraError.permissionsFailed);
   }
@@ -277,6 +281,11 @@ function failureDelay(boundMs: number): number {
   if (boundMs <= 0) return 0;
   const bound = Math.ceil(boundMs);
   return randomInt(Math.ceil(bound / 2), bound + 1);
+}
+
+/** A client's key as a log line shows it: quoted and escaped (no line breaks of its own), and cut short. */
+function quotedKey(authKey: string): string {
+  return JSON.stringify(authKey.length > 100 ? `${authKey.slice(0, 100)}…` : authKey);
 }
 
 function positiveInteger(value: unknown): number | undefined {

@@ -1,3 +1,5 @@
+import type { ThrottledLogKind } from '../router/throttled-log.js';
+
 /** Why a frame or a session was refused, for the counters (see README, "Limits"). */
 export type RefusalKind =
   | 'invalid-json'
@@ -31,6 +33,8 @@ export interface WampStats {
    * joined, and what waits to be written (see README, "What one connection can cost").
    */
   readonly bytesHeld: number;
+  /** Log lines a client provoked beyond the limit per kind and minute, left out, by kind (see `ThrottledLog`). */
+  readonly logsSuppressed: Readonly<Record<ThrottledLogKind, number>>;
 }
 
 /** The running counts behind `WampStats`. */

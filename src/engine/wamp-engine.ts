@@ -9,6 +9,7 @@ import type { WampBackplane } from '../pubsub/backplane.js';
 import { EventDispatcher } from '../pubsub/event-dispatcher.js';
 import { TopicIndex } from '../pubsub/topic-index.js';
 import { HandlerRegistry } from '../router/handler-registry.js';
+import { ThrottledLog } from '../router/throttled-log.js';
 import { WampHooks } from '../router/wamp-hooks.js';
 import type { WampLogger } from '../router/wamp-logger.js';
 import { WampCounters, type WampStats } from './wamp-counters.js';
@@ -33,6 +34,8 @@ export interface WampUpgradeDelegate {
 export class WampEngine {
   readonly handlers = new HandlerRegistry();
   readonly counters = new WampCounters();
+  /** The logger, with the lines clients can provoke rate limited. */
+  readonly log: ThrottledLog;
   readonly sessions = new SessionRegistry();
   readonly backplane: WampBackplane;
   readonly topics: TopicIndex;
@@ -51,12 +54,13 @@ export class WampEngine {
     readonly logger: WampLogger,
   ) {
     const backplane = (this.backplane = options.backplane);
+    const log = (this.log = new ThrottledLog(logger));
     this.topics = new TopicIndex({ activated: (topic) => backplane.watch(topic), deactivated: (topic) => backplane.unwatch(topic) });
     this.dispatcher = new EventDispatcher(this.topics, backplane, options.slowConsumer, this.counters);
-    this.hooks = new WampHooks(logger);
+    this.hooks = new WampHooks(log);
     this.access = new AccessPolicy(options.auth !== undefined);
     if (options.auth) {
-      this.authenticator = new CraAuthenticator(options.auth, this.handlers, logger);
+      this.authenticator = new CraAuthenticator(options.auth, this.handlers, log);
       this.hooks.register(this.authenticator, 'nest-wamp');
     }
     this.router = new WampRouter({
@@ -67,13 +71,13 @@ export class WampEngine {
       hooks: this.hooks,
       access: this.access,
       counters: this.counters,
-      logger,
+      logger: log,
       options,
     });
     this.transport = new WampWebSocketServer(
       options,
-      new SessionBinder(this.router, logger, this.counters, this.hooks),
-      logger,
+      new SessionBinder(this.router, log, this.counters, this.hooks),
+      log,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
     );
     this.registerStaticTopics();
@@ -122,6 +126,7 @@ export class WampEngine {
     await this.sessions.whenEmpty();
     await this.transport.close();
     await this.backplane.close();
+    this.log.close();
   }
 
   /** What the server has seen and holds now. */
@@ -136,6 +141,7 @@ export class WampEngine {
       eventsDropped,
       maxBufferedBytes,
       bytesHeld: this.bytesHeld(),
+      logsSuppressed: this.log.suppressed(),
     };
   }
 

@@ -1,7 +1,7 @@
 import type { WampCloseInfo, WampSession } from '../session/wamp-session.js';
 import { errorMessage } from './call-error.js';
 import type { WampCallInvocation } from './invocation.js';
-import type { WampLogger } from './wamp-logger.js';
+import type { ThrottledLog } from './throttled-log.js';
 
 /** A publication as it was delivered (after any `@WampPublish` rewrite). */
 export interface WampPublication {
@@ -78,7 +78,7 @@ export class WampHooks {
   /** The hooks some provider of the application implements (nest-wamp's own parts aside). */
   private readonly observedByApplication = new Set<WampHookName>();
 
-  constructor(private readonly logger: WampLogger) {}
+  constructor(private readonly logger: ThrottledLog) {}
 
   /** Registers the hook methods a provider has; returns their names. */
   register(provider: object, owner: 'application' | 'nest-wamp' = 'application'): WampHookName[] {
@@ -114,6 +114,6 @@ export class WampHooks {
   }
 
   private report(name: WampHookName, error: unknown): void {
-    this.logger.error(`${name} hook failed: ${errorMessage(error)}`, (error as Error)?.stack);
+    this.logger.limitedError('hook-failed', `${name} hook failed: ${errorMessage(error)}`, (error as Error)?.stack);
   }
 }

@@ -20,7 +20,7 @@ import { WampDelivery, type WampPublishDecision } from './publish-decision.js';
 import type { ResolvedLimits } from '../config/resolve-options.js';
 import type { RefusalKind, WampCounters } from '../engine/wamp-counters.js';
 import type { WampHooks } from './wamp-hooks.js';
-import type { WampLogger } from './wamp-logger.js';
+import type { ThrottledLog } from './throttled-log.js';
 
 export interface RouterOptions {
   readonly serverIdent: string;
@@ -39,7 +39,7 @@ export interface RouterDependencies {
   readonly hooks: WampHooks;
   readonly access: AccessPolicy;
   readonly counters: WampCounters;
-  readonly logger: WampLogger;
+  readonly logger: ThrottledLog;
   readonly options: RouterOptions;
 }
 
@@ -66,7 +66,7 @@ export class WampRouter {
   }
 
   private readonly reportQueueError = (session: ServerSession, error: unknown): void => {
-    this.deps.logger.error(`pub/sub handling failed for session ${session.id}: ${errorMessage(error)}`);
+    this.deps.logger.limitedError('pubsub-failed', `pub/sub handling failed for session ${session.id}: ${errorMessage(error)}`);
   };
 
   /** One frame from the client. */
@@ -270,7 +270,7 @@ export class WampRouter {
   }
 
   private unserializable(error: unknown): CallErrorReply {
-    this.deps.logger.error(`a call result is not JSON: ${errorMessage(error)}`);
+    this.deps.logger.limitedError('unserializable-result', `a call result is not JSON: ${errorMessage(error)}`);
     return {
       uri: WampErrorUri.internal,
       desc: WampErrorDescription.internal,
@@ -363,7 +363,7 @@ export class WampRouter {
     try {
       this.deps.dispatcher.publish(delivered.topic, delivered.event, delivered);
     } catch (error) {
-      this.deps.logger.warn(`PUBLISH to ${delivered.topic} dropped: ${errorMessage(error)}`);
+      this.deps.logger.limitedWarn('publish-dropped', `PUBLISH to ${delivered.topic} dropped: ${errorMessage(error)}`);
       return;
     }
     this.deps.hooks.emit('onWampPublished', publication.session, delivered);

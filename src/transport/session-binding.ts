@@ -4,7 +4,7 @@ import { CloseCode } from '../protocol/decode.js';
 import { errorMessage } from '../router/call-error.js';
 import type { WampCounters } from '../engine/wamp-counters.js';
 import type { WampHooks } from '../router/wamp-hooks.js';
-import type { WampLogger } from '../router/wamp-logger.js';
+import type { ThrottledLog } from '../router/throttled-log.js';
 import type { WampRouter } from '../router/wamp-router.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
@@ -20,7 +20,7 @@ type SessionConnection = WebSocketConnection<ServerSession>;
 export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
   constructor(
     private readonly router: WampRouter,
-    private readonly logger: WampLogger,
+    private readonly logger: ThrottledLog,
     private readonly counters: WampCounters,
     private readonly hooks: WampHooks,
   ) {}
@@ -37,7 +37,7 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
       this.router.receive(session, payload, isBinary);
     } catch (error) {
       // The router handles every input; reaching here is a bug, and it must not take the process down.
-      this.logger.error(`session ${session.id}: ${errorMessage(error)}`, (error as Error)?.stack);
+      this.logger.limitedError('session-failed', `session ${session.id}: ${errorMessage(error)}`, (error as Error)?.stack);
       session.close(CloseCode.internalError, 'internal error');
     }
   }
@@ -55,7 +55,7 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
   /** The peer read nothing of a backlog above `slowConsumer.highWaterMark` for `slowConsumer.timeoutMs`: it is cut. */
   stalled(connection: SessionConnection, backlog: number): void {
     this.counters.refuse('slow-consumer');
-    this.logger.warn(`session ${connection.owner.id} cut off: it read nothing of ${backlog} bytes waiting for it (slowConsumer.timeoutMs)`);
+    this.logger.limitedWarn('slow-consumer-cut', `session ${connection.owner.id} cut off: it read nothing of ${backlog} bytes waiting for it (slowConsumer.timeoutMs)`);
   }
 
   closed(connection: SessionConnection, code: number, reason: string): void {

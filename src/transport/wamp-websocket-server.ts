@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
 import { errorMessage } from '../router/call-error.js';
-import type { WampLogger } from '../router/wamp-logger.js';
+import type { ThrottledLog } from '../router/throttled-log.js';
 import type { WampIdentity } from '../session/wamp-session.js';
 import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
 import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from './websocket/upgrade.js';
@@ -56,7 +56,7 @@ export class WampWebSocketServer<Owner = unknown> {
   constructor(
     private readonly options: WampTransportOptions,
     private readonly acceptor: WampConnectionAcceptor<Owner>,
-    private readonly logger: WampLogger,
+    private readonly logger: ThrottledLog,
     private readonly identify?: UpgradeIdentifier,
   ) {
     this.connectionLimits = {
@@ -141,7 +141,7 @@ export class WampWebSocketServer<Owner = unknown> {
         this.acceptor.accept(connection, request, identity);
       } catch (error) {
         // A bug, but it runs inside the HTTP server's upgrade event: it must not take the process down.
-        this.logger.error(`opening a session failed: ${errorMessage(error)}`, (error as Error)?.stack);
+        this.logger.limitedError('session-failed', `opening a session failed: ${errorMessage(error)}`, (error as Error)?.stack);
         return connection.discard();
       }
       connection.start(head);
@@ -207,7 +207,7 @@ export class WampWebSocketServer<Owner = unknown> {
   /** Runs a check that may be sync or async; a throw or rejection is logged and `onError` answers. */
   private step<T>(name: string, check: () => T | Promise<T>, onResult: (result: T) => void, onError: () => void): void {
     const fail = (error: unknown): void => {
-      this.logger.error(`${name} failed during a handshake: ${errorMessage(error)}`, (error as Error)?.stack);
+      this.logger.limitedError('handshake-check-failed', `${name} failed during a handshake: ${errorMessage(error)}`, (error as Error)?.stack);
       onError();
     };
     let result: T | Promise<T>;
