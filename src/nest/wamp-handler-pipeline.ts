@@ -2,6 +2,7 @@ import {
   type ArgumentMetadata,
   type CanActivate,
   ForbiddenException,
+  IntrinsicException,
   type NestInterceptor,
   type PipeTransform,
   type Type,
@@ -10,6 +11,7 @@ import type { ExternalContextCreator, ParamsFactory } from '@nestjs/core';
 import { AsyncResource } from 'node:async_hooks';
 import { defer, from, isObservable, lastValueFrom, mergeAll, Observable } from 'rxjs';
 import type { WampInvocation } from '../router/invocation.js';
+import type { ThrottledLog } from '../router/throttled-log.js';
 import { isPromiseLike } from '../session/serial-queue.js';
 import { WampExecutionContext } from './wamp-execution-context.js';
 import { WAMP_CONTEXT_TYPE } from './wamp.constants.js';
@@ -34,7 +36,11 @@ export interface ResolvedEnhancers {
   readonly interceptors: NestInterceptor[];
   readonly pipes: PipeTransform[];
   readonly params: ParamProperties[];
-  readonly exceptionHandler: { next(exception: unknown, host: WampExecutionContext): unknown };
+  readonly exceptionHandler: {
+    next(exception: unknown, host: WampExecutionContext): unknown;
+    /** The custom filters only: their result, or undefined when none handled the exception. */
+    invokeCustomFilters?(exception: unknown, host: WampExecutionContext): unknown;
+  };
   readonly applyPipes: (value: unknown, metadata: ArgumentMetadata & { schema?: unknown }, pipes: PipeTransform[]) => Promise<unknown>;
 }
 
@@ -114,6 +120,8 @@ export function compilePipeline(
   instance: object,
   methodName: string,
   enhancers: ResolvedEnhancers,
+  /** Where an unexpected error is logged, rate limited (a client can make a handler throw at will). */
+  failures: { readonly log: ThrottledLog; readonly source: string },
   /** For handlers without parameter decorators: their arguments straight from the invocation (when no pipe applies). */
   positionalArgs?: (invocation: WampInvocation) => unknown[],
 ): CompiledWampHandler {
@@ -181,9 +189,21 @@ export function compilePipeline(
     return interceptors.length > 0 ? intercepted(context, contextArgs) : finish(callHandler(contextArgs));
   };
 
-  /** The exception filters decide (a filter's return value is the result); Nest's default logs and rethrows. */
-  const onError = (error: unknown, contextArgs: unknown[]): unknown =>
-    exceptionHandler.next(error, new WampExecutionContext(contextArgs, classRef, callback));
+  /**
+   * The exception filters decide (a filter's return value is the result). Otherwise the error is
+   * rethrown, and logged as Nest's default filter would, but rate limited: an unexpected error
+   * (not an `IntrinsicException`, which `WampException` and `HttpException` are).
+   */
+  const onError = (error: unknown, contextArgs: unknown[]): unknown => {
+    const host = new WampExecutionContext(contextArgs, classRef, callback);
+    if (!exceptionHandler.invokeCustomFilters) return exceptionHandler.next(error, host);
+    const handled = exceptionHandler.invokeCustomFilters(error, host);
+    if (handled !== undefined) return handled;
+    if (error instanceof Error && !(error instanceof IntrinsicException)) {
+      failures.log.limitedError('handler-failed', `${failures.source} failed: ${error.message}`, error.stack);
+    }
+    throw error;
+  };
 
   return (invocation) => {
     const contextArgs = [invocation.session, invocation, invocation.uri];

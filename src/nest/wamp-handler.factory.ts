@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { ExternalContextCreator } from '@nestjs/core';
 import { WampRegistrationError } from '../router/handler-registry.js';
+import type { ThrottledLog } from '../router/throttled-log.js';
 import { hasRestParameter } from './has-rest-parameter.js';
 import { type CompiledWampHandler, compilePipeline, resolveEnhancers } from './wamp-handler-pipeline.js';
 import { WampMetadataAccessor } from './wamp-metadata.accessor.js';
@@ -22,12 +23,13 @@ export class WampHandlerFactory {
 
   constructor(private readonly contextCreator: ExternalContextCreator) {}
 
-  create(instance: object, methodName: string, source: string): CompiledWampHandler {
+  /** `log` takes the handler's unexpected errors, rate limited (on a Nest without the fast path, Nest logs them). */
+  create(instance: object, methodName: string, source: string, log: ThrottledLog): CompiledWampHandler {
     const method = (instance as Record<string, (...args: unknown[]) => unknown>)[methodName];
     const positional = !this.metadata.hasParamDecorators(instance.constructor, methodName);
     const paramsKey = positional ? this.definePositionalParams(instance, methodName, source) : ROUTE_ARGS_METADATA;
     const enhancers = resolveEnhancers(this.contextCreator, instance, methodName, paramsKey, this.paramsFactory);
-    if (enhancers) return compilePipeline(instance, methodName, enhancers, positional ? positionalArgs : undefined);
+    if (enhancers) return compilePipeline(instance, methodName, enhancers, { log, source }, positional ? positionalArgs : undefined);
     const run = this.contextCreator.create(
       instance,
       method,

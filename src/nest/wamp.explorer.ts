@@ -62,7 +62,7 @@ export class WampExplorer implements OnModuleInit {
     if (typeof uri !== 'string' || uri.length === 0) {
       throw new WampRegistrationError(`${source}: a WAMP URI must be a non-empty string.`);
     }
-    const handler = this.handlerFactory.create(instance, methodName, source);
+    const handler = this.handlerFactory.create(instance, methodName, source, this.engine.log);
     const handlers = this.engine.handlers;
     switch (kind) {
       case 'call':

@@ -5,6 +5,8 @@ import type { WampLogger } from './wamp-logger.js';
  * `LOG_LINES_PER_MINUTE` times a minute; the rest are counted (`WampStats.logsSuppressed`).
  */
 export const THROTTLED_LOG_KINDS = [
+  /** A decorated handler threw something no exception filter handled and no `WampException` / `HttpException` (Nest would log each). */
+  'handler-failed',
   /** A handler's result JSON cannot carry (a cycle, a BigInt, nesting deeper than the stack). */
   'unserializable-result',
   /** A SUBSCRIBE, UNSUBSCRIBE or PUBLISH handler failed outside its guard. */

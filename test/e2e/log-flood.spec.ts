@@ -18,6 +18,12 @@ class Echo {
   echo(value: unknown) {
     return value;
   }
+
+  /** Throws a TypeError for anything but a string, as handlers that trust their input do. */
+  @WampRpc('urn:shout')
+  shout(text: string) {
+    return text.toUpperCase();
+  }
 }
 
 /** Every line the application logs, as a logger passed to it sees them. */
@@ -78,6 +84,23 @@ describe('a client provoking logged failures at will', () => {
     } finally {
       await attacker.close();
       await other.close();
+    }
+  });
+
+  it(`${FLOOD} CALLs that make a handler throw: at most ${LOG_LINES_PER_MINUTE} ERROR lines, the rest counted`, async () => {
+    const attacker = await RawWampSocket.connect(url);
+    const errorsBefore = logger.at('error').length;
+    try {
+      for (let i = 0; i < FLOOD; i++) attacker.sendText(`[2,"t${i}","urn:shout",${i}]`);
+      for (let i = 0; i < FLOOD; i++) {
+        expect(await attacker.answerTo(`t${i}`)).toEqual([4, `t${i}`, WampErrorUri.internal, expect.any(String)]);
+      }
+      const lines = logger.at('error').slice(errorsBefore);
+      expect(lines).toHaveLength(LOG_LINES_PER_MINUTE);
+      expect(lines.every((line) => line.includes('Echo.shout failed'))).toBe(true);
+      expect(app.get(WampBroker).stats().logsSuppressed['handler-failed']).toBe(FLOOD - LOG_LINES_PER_MINUTE);
+    } finally {
+      await attacker.close();
     }
   });
 

@@ -13,6 +13,7 @@ import { ExternalContextCreator } from '@nestjs/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EMPTY, from, map, of } from 'rxjs';
 import { getWampInvocation, WampErrorUri, WampModule, WampRpc, type WampCallInvocation } from '../../src/index.js';
+import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { WampHandlerFactory } from '../../src/nest/wamp-handler.factory.js';
 import { resolveEnhancers } from '../../src/nest/wamp-handler-pipeline.js';
 import { WampParamsFactory } from '../../src/nest/wamp-params.factory.js';
@@ -111,7 +112,7 @@ describe("nest-wamp's handler pipeline", () => {
     const real = server.app.get(ExternalContextCreator);
     // A context creator that only offers its public create(), as a Nest that hid its internals would.
     const publicOnly = { create: real.create.bind(real) } as unknown as ExternalContextCreator;
-    const handler = new WampHandlerFactory(publicOnly).create(server.app.get(Pipelined), 'tenfold', 'Pipelined.tenfold');
+    const handler = new WampHandlerFactory(publicOnly).create(server.app.get(Pipelined), 'tenfold', 'Pipelined.tenfold', server.app.get(WampEngine).log);
     const session = { id: 's', data: {}, subscriptions: new Set<string>(), isOpen: true, handshake: { url: '/', headers: {} }, close() {} };
     const call = (arg: unknown): WampCallInvocation => ({ kind: 'call', session, uri: `${API}tenfold`, callId: 'c', args: [arg] });
     expect(await handler(call('6'))).toBe(60);
