@@ -1,10 +1,9 @@
-import { Injectable } from '@nestjs/common';
 import fc from 'fast-check';
-import { WampBroker, WampModule, WampRpc } from '../../src/index.js';
+import { WampBroker } from '../../src/index.js';
 import { Opcode } from '../../src/transport/websocket/frames.js';
-import { bytesHeld, connectionBound, HeldBytesProbe, turn } from '../support/held-bytes.js';
+import { bytesHeld, connectionBound, HeldBytesProbe, startBoundedApp, turn } from '../support/held-bytes.js';
 import { BareWebSocketPeer, eventually, within } from '../support/raw-wamp-socket.js';
-import { startApp, type TestServer } from '../support/start-app.js';
+import type { TestServer } from '../support/start-app.js';
 import { clientFrame } from '../support/websocket-frames.js';
 
 /**
@@ -13,13 +12,6 @@ import { clientFrame } from '../support/websocket-frames.js';
  * peer that reads or does not, the bytes the server holds never exceed the bound computed from
  * its options, and another session is answered afterwards.
  */
-@Injectable()
-class Echo {
-  @WampRpc('urn:echo')
-  echo(value: unknown) {
-    return value;
-  }
-}
 
 const MAX_PAYLOAD = 4096;
 const FRAGMENTS = 16;
@@ -68,17 +60,7 @@ describe('what one connection can cost, whatever the peer sends or fails to read
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startApp({
-      imports: [
-        WampModule.forRoot({
-          maxPayload: MAX_PAYLOAD,
-          limits: { fragmentsPerMessage: FRAGMENTS },
-          slowConsumer: { highWaterMark: HIGH_WATER_MARK, timeoutMs: 60_000 },
-          heartbeatIntervalMs: 0,
-        }),
-      ],
-      providers: [Echo],
-    });
+    server = await startBoundedApp({ maxPayload: MAX_PAYLOAD, fragmentsPerMessage: FRAGMENTS, highWaterMark: HIGH_WATER_MARK, stallTimeoutMs: 60_000 });
   });
   afterAll(() => server?.close());
 
@@ -124,7 +106,7 @@ describe('what one connection can cost, whatever the peer sends or fails to read
       // Shrinking megabytes of traffic takes longer than the test may: the first counterexample is reported as it is.
       { numRuns: RUNS, endOnFailure: true },
     );
-  }, 120_000);
+  }, Math.max(120_000, RUNS * 1000));
 });
 
 function drained(peer: BareWebSocketPeer): Promise<boolean> {

@@ -1,11 +1,11 @@
 import { jest } from '@jest/globals';
-import { Injectable, Logger } from '@nestjs/common';
-import { WampBroker, WampModule, WampRpc } from '../../src/index.js';
+import { Logger } from '@nestjs/common';
+import { WampBroker } from '../../src/index.js';
 import { Opcode } from '../../src/transport/websocket/frames.js';
 import { FAILED_LINGER_MS } from '../../src/transport/websocket/websocket-connection.js';
-import { bytesHeld, connectionBound, HeldBytesProbe, turn, writeUntilBackedUp } from '../support/held-bytes.js';
+import { bytesHeld, connectionBound, HeldBytesProbe, startBoundedApp, turn, writeUntilBackedUp } from '../support/held-bytes.js';
 import { BareWebSocketPeer, eventually, within } from '../support/raw-wamp-socket.js';
-import { startApp, type TestServer } from '../support/start-app.js';
+import type { TestServer } from '../support/start-app.js';
 import { clientFrame } from '../support/websocket-frames.js';
 
 /**
@@ -14,13 +14,6 @@ import { clientFrame } from '../support/websocket-frames.js';
  * read, data after the server's close frame, and protocol violations that must end the TCP
  * connection at once.
  */
-@Injectable()
-class Echo {
-  @WampRpc('urn:echo')
-  echo(value: unknown) {
-    return value;
-  }
-}
 
 const MAX_PAYLOAD = 16 * 1024;
 const HIGH_WATER_MARK = 64 * 1024;
@@ -40,17 +33,7 @@ describe('no client can exhaust the server', () => {
   const peers: BareWebSocketPeer[] = [];
 
   beforeAll(async () => {
-    server = await startApp({
-      imports: [
-        WampModule.forRoot({
-          maxPayload: MAX_PAYLOAD,
-          limits: { fragmentsPerMessage: FRAGMENTS },
-          slowConsumer: { highWaterMark: HIGH_WATER_MARK, timeoutMs: STALL_MS },
-          heartbeatIntervalMs: 0,
-        }),
-      ],
-      providers: [Echo],
-    });
+    server = await startBoundedApp({ maxPayload: MAX_PAYLOAD, fragmentsPerMessage: FRAGMENTS, highWaterMark: HIGH_WATER_MARK, stallTimeoutMs: STALL_MS });
   });
   afterAll(() => server?.close());
   beforeEach(() => (probe = new HeldBytesProbe(server)));

@@ -6,7 +6,7 @@ import { WampBroker, WampModule, WampRpc } from '../../src/index.js';
 import { RedisBackplane } from '../../src/redis/index.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import type { WampTestClient } from '../../src/testing/index.js';
-import { describeWithRedis, DisposableRedis, REDIS_URL } from '../support/redis.js';
+import { crossDelivery, describeWithRedis, DisposableRedis, REDIS_URL } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
 
@@ -146,19 +146,6 @@ describeRedis('RedisBackplane: faults', () => {
     prefix = `faults-${randomBytes(6).toString('hex')}`;
   });
   afterEach(() => server.stop());
-
-  async function crossDelivery(from: WampTestClient, to: WampTestClient, topic: string, label: string): Promise<void> {
-    // Retry while the backplanes reconnect: a publish during an outage is dropped (at most once).
-    let attempt = 0;
-    await until(
-      () => {
-        from.publish(topic, `${label}-${++attempt}`);
-        return to.eventsOn(topic).some((event) => String(event).startsWith(`${label}-`));
-      },
-      20_000,
-      `cross-instance delivery (${label})`,
-    );
-  }
 
   it('keeps local delivery while Redis is down, logs the outage once, and resumes after a restart', async () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);

@@ -6,7 +6,7 @@ import { WampBroker, WampModule, WampRpc } from '../../src/index.js';
 import { RedisBackplane, type RedisBackplaneOptions } from '../../src/redis/index.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import type { WampTestClient } from '../../src/testing/index.js';
-import { describeWithRedis, DisposableRedis } from '../support/redis.js';
+import { crossDelivery, describeWithRedis, DisposableRedis } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
 
@@ -44,18 +44,6 @@ function heldByIoredis(connection: Redis): { commands: number; socketBytes: numb
   return { commands: connection.commandQueue.length, socketBytes: connection.stream?.writableLength ?? 0 };
 }
 
-async function crossDelivery(from: WampTestClient, to: WampTestClient, topic: string, label: string): Promise<void> {
-  // Retry while the backplanes reconnect: a publish during an outage is dropped (at most once).
-  let attempt = 0;
-  await until(
-    () => {
-      from.publish(topic, `${label}-${++attempt}`);
-      return to.eventsOn(topic).some((event) => String(event).startsWith(`${label}-`));
-    },
-    10_000,
-    `cross-instance delivery (${label})`,
-  );
-}
 
 function logged(spy: { mock: { calls: unknown[][] } }, text: string): number {
   return spy.mock.calls.filter(([message]) => String(message).includes(text)).length;

@@ -1,6 +1,29 @@
 import type { Socket } from 'node:net';
-import { WampBroker } from '../../src/index.js';
-import type { TestServer } from './start-app.js';
+import { WampBroker, WampModule } from '../../src/index.js';
+import { Echo } from '../fixtures/echo.js';
+import { startApp, type TestServer } from './start-app.js';
+
+export interface ConnectionLimitsUnderTest {
+  readonly maxPayload: number;
+  readonly fragmentsPerMessage: number;
+  readonly highWaterMark: number;
+  readonly stallTimeoutMs: number;
+}
+
+/** An app serving `urn:echo` with small limits per connection and no heartbeat (the tests decide when peers go). */
+export function startBoundedApp(limits: ConnectionLimitsUnderTest): Promise<TestServer> {
+  return startApp({
+    imports: [
+      WampModule.forRoot({
+        maxPayload: limits.maxPayload,
+        limits: { fragmentsPerMessage: limits.fragmentsPerMessage },
+        slowConsumer: { highWaterMark: limits.highWaterMark, timeoutMs: limits.stallTimeoutMs },
+        heartbeatIntervalMs: 0,
+      }),
+    ],
+    providers: [Echo],
+  });
+}
 
 /**
  * What one connection may make the server hold, by the README's formula ("What one connection

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
+import type { WampTestClient } from '../../src/testing/index.js';
 import { freePort } from './free-port.js';
+import { until } from './until.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
@@ -97,4 +99,20 @@ function listening(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Waits until an event `from` publishes on `topic` reaches `to` on another instance, publishing
+ * again while the backplanes reconnect (a publish during an outage is dropped: at most once).
+ */
+export async function crossDelivery(from: WampTestClient, to: WampTestClient, topic: string, label: string, timeoutMs = 20_000): Promise<void> {
+  let attempt = 0;
+  await until(
+    () => {
+      from.publish(topic, `${label}-${++attempt}`);
+      return to.eventsOn(topic).some((event) => String(event).startsWith(`${label}-`));
+    },
+    timeoutMs,
+    `cross-instance delivery (${label})`,
+  );
 }
