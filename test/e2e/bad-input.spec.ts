@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { CloseCode, WampBroker, WampErrorDescription, WampErrorUri, WampModule, WampRpc } from '../../src/index.js';
 import type { WampTestClient } from '../../src/testing/index.js';
-import { BareWebSocketPeer, eventually, RawWampSocket, within } from '../support/raw-wamp-socket.js';
+import { BareWebSocketPeer, RawWampSocket } from '../support/raw-wamp-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
+import { Gate, until, within } from '../support/until.js';
 
 /** Every frame after WELCOME that the server sent and no assertion took. */
 const pendingOf = (socket: RawWampSocket): unknown[] => socket.pending();
@@ -15,30 +16,6 @@ const REPEAT = `${API}repeat`;
 const TOUCH = `${API}touch`;
 const TOPIC = 'http://example.com/topic/';
 const INVALID_MESSAGE = WampErrorUri.invalidMessage;
-
-/** A deferred answer per key, created by whichever side (the call or the test) comes first. */
-class Gate {
-  private readonly entries = new Map<string, { promise: Promise<unknown>; resolve(value: unknown): void }>();
-
-  wait(key: string): Promise<unknown> {
-    return this.entry(key).promise;
-  }
-
-  release(key: string, value: unknown): void {
-    this.entry(key).resolve(value);
-  }
-
-  private entry(key: string): { promise: Promise<unknown>; resolve(value: unknown): void } {
-    let entry = this.entries.get(key);
-    if (!entry) {
-      let resolve!: (value: unknown) => void;
-      const promise = new Promise<unknown>((res) => (resolve = res));
-      entry = { promise, resolve };
-      this.entries.set(key, entry);
-    }
-    return entry;
-  }
-}
 
 @Injectable()
 class ApiService {
@@ -289,7 +266,7 @@ describe('bad input (real sockets)', () => {
       expect(await socket.eventOn(`${TOPIC}left-behind`)).toBe('probe');
       socket.sendText('{');
       expect(await socket.closeCode()).toBe(CloseCode.invalidPayload);
-      await eventually(() => broker.session(id) === undefined, 'the session to be forgotten');
+      await until(() => broker.session(id) === undefined, 'the session to be forgotten');
       expect(broker.subscribers(`${TOPIC}left-behind`)).not.toContain(id);
       server.app.get(ApiService).gate.release('late-1', 'too late');
       expect(broker.sendCallResult(id, 'late', 'x')).toBe(false);
@@ -471,7 +448,7 @@ describe('bad input (real sockets)', () => {
      */
     async function forgotten(sessionId: string): Promise<void> {
       const broker = server.app.get(WampBroker);
-      await eventually(() => broker.session(sessionId) === undefined, `session ${sessionId} to be forgotten`);
+      await until(() => broker.session(sessionId) === undefined, `session ${sessionId} to be forgotten`);
     }
 
     /** A session subscribed to `topic`, with the subscription known to be in place. */

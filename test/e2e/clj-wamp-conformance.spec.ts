@@ -251,7 +251,7 @@ async function connectRecording(url: string): Promise<RecordingClient> {
 async function callFrame(recording: RecordingClient, callId: string, uri: string, ...args: unknown[]): Promise<unknown[]> {
   recording.client.send([2, callId, uri, ...args]);
   const isAnswer = (frame: unknown[]): boolean => (frame[0] === 3 || frame[0] === 4) && frame[1] === callId;
-  await until(() => recording.frames.some(isAnswer), 2000, `the answer to ${callId}`);
+  await until(() => recording.frames.some(isAnswer), `the answer to ${callId}`, 2000);
   const answers = recording.frames.filter(isAnswer);
   expect(answers).toHaveLength(1);
   return answers[0];
@@ -304,7 +304,7 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
     c = main.client;
     sid = c.sessionId;
     c.send([5, SENTINEL_TOPIC]);
-    await until(() => broker.subscribers(SENTINEL_TOPIC).includes(sid), 2000, 'the sentinel subscription');
+    await until(() => broker.subscribers(SENTINEL_TOPIC).includes(sid), 'the sentinel subscription', 2000);
     recorder.take('subscribed');
   });
   afterAll(async () => {
@@ -313,7 +313,7 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
   });
 
   it('1. on open, the open hook gets the session id; WELCOME is [0, sid, 1, serverIdent]', async () => {
-    await until(() => recorder.log.opened.length > 0, 2000, 'onWampSessionOpen');
+    await until(() => recorder.log.opened.length > 0, 'onWampSessionOpen', 2000);
     expect(recorder.take('opened')).toEqual([{ sid }]);
     expect(main.frames[0]).toEqual([0, sid, 1, `nest-wamp/${NEST_WAMP_VERSION}`]);
     expect(typeof sid).toBe('string');
@@ -448,7 +448,7 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
   it('12. PREFIX api; CALL "short-rpc" api:add 23 99 → guard (on-before) and onWampCallResult run → [3,"short-rpc",122]', async () => {
     c.send([1, 'api', API]);
     expect(await callFrame(main, 'short-rpc', 'api:add', 23, 99)).toEqual([3, 'short-rpc', 122]);
-    await until(() => recorder.log.callResult.length > 0, 2000, 'onWampCallResult');
+    await until(() => recorder.log.callResult.length > 0, 'onWampCallResult', 2000);
     expect(recorder.take('beforeCall')).toEqual([{ sid, uri: api('add'), callId: 'short-rpc', args: [23, 99] }]);
     expect(recorder.take('callResult')).toEqual([{ sid, uri: api('add'), callId: 'short-rpc', result: 122 }]);
     expect(recorder.take('callError')).toEqual([]);
@@ -456,21 +456,21 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
 
   it('13. CALL "full-rpc" with the full URI …#add 1 2 → [3,"full-rpc",3]', async () => {
     expect(await callFrame(main, 'full-rpc', 'http://example.com/api#add', 1, 2)).toEqual([3, 'full-rpc', 3]);
-    await until(() => recorder.log.callResult.length > 0, 2000, 'onWampCallResult');
+    await until(() => recorder.log.callResult.length > 0, 'onWampCallResult', 2000);
     expect(recorder.take('beforeCall')).toEqual([{ sid, uri: api('add'), callId: 'full-rpc', args: [1, 2] }]);
     expect(recorder.take('callResult')).toEqual([{ sid, uri: api('add'), callId: 'full-rpc', result: 3 }]);
   });
 
   it('14. CALL "as-is-rpc" api:subtract 13 7 (a fn whose value is returned as-is) → [3,"as-is-rpc",6]', async () => {
     expect(await callFrame(main, 'as-is-rpc', 'api:subtract', 13, 7)).toEqual([3, 'as-is-rpc', 6]);
-    await until(() => recorder.log.callResult.length > 0, 2000, 'onWampCallResult');
+    await until(() => recorder.log.callResult.length > 0, 'onWampCallResult', 2000);
     expect(recorder.take('beforeCall')).toEqual([{ sid, uri: api('subtract'), callId: 'as-is-rpc', args: [13, 7] }]);
     expect(recorder.take('callResult')).toEqual([{ sid, uri: api('subtract'), callId: 'as-is-rpc', result: 6 }]);
   });
 
   it('15. CALL "sess-id-rpc" api:sess-id (returns *call-sess-id*) → [3,"sess-id-rpc",sid]', async () => {
     expect(await callFrame(main, 'sess-id-rpc', 'api:sess-id')).toEqual([3, 'sess-id-rpc', sid]);
-    await until(() => recorder.log.callResult.length > 0, 2000, 'onWampCallResult');
+    await until(() => recorder.log.callResult.length > 0, 'onWampCallResult', 2000);
     expect(recorder.take('beforeCall')).toEqual([{ sid, uri: api('sess-id'), callId: 'sess-id-rpc', args: [] }]);
     expect(recorder.take('callResult')).toEqual([{ sid, uri: api('sess-id'), callId: 'sess-id-rpc', result: sid }]);
   });
@@ -483,7 +483,7 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
       'internal error',
       'java.lang.String cannot be cast to java.lang.Number',
     ]);
-    await until(() => recorder.log.callError.length > 0, 2000, 'onWampCallError');
+    await until(() => recorder.log.callError.length > 0, 'onWampCallError', 2000);
     expect(recorder.take('beforeCall')).toEqual([{ sid, uri: api('add'), callId: 'exception-rpc', args: [23, 'abc'] }]);
     expect(recorder.take('callError')).toEqual([
       {
@@ -508,7 +508,7 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
       'Test error',
       'Test error description',
     ]);
-    await until(() => recorder.log.callError.length > 0, 2000, 'onWampCallError');
+    await until(() => recorder.log.callError.length > 0, 'onWampCallError', 2000);
     expect(recorder.take('beforeCall')).toEqual([{ sid, uri: api('give-error'), callId: 'error-rpc', args: [1, 2] }]);
     expect(recorder.take('callError')).toEqual([
       {
@@ -527,7 +527,7 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
       'http://api.wamp.ws/error#notfound',
       'not found error',
     ]);
-    await until(() => recorder.log.callError.length > 0, 2000, 'onWampCallError');
+    await until(() => recorder.log.callError.length > 0, 'onWampCallError', 2000);
     expect(recorder.take('beforeCall')).toEqual([]);
     expect(recorder.take('callError')).toEqual([
       {
@@ -547,13 +547,13 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
     { label: '[-1, "invalid type"]', text: JSON.stringify([-1, 'invalid type']), code: 1002 },
   ])('19. $label gets no WAMP reply; the session is closed with $code', async ({ text, code }) => {
     const raw = rawSocket(server.url);
-    await until(() => raw.frames.length > 0, 2000, 'WELCOME');
+    await until(() => raw.frames.length > 0, 'WELCOME', 2000);
     const rawSid = raw.frames[0][1] as string;
     raw.socket.send(text);
     const closed = await raw.closed;
     expect(closed.code).toBe(code);
     expect(raw.frames).toEqual([[0, rawSid, 1, `nest-wamp/${NEST_WAMP_VERSION}`]]);
-    await until(() => recorder.log.closed.some((entry) => entry.sid === rawSid), 2000, 'onWampSessionClose');
+    await until(() => recorder.log.closed.some((entry) => entry.sid === rawSid), 'onWampSessionClose', 2000);
     expect(broker.session(rawSid)).toBeUndefined();
     expect(recorder.log.callError.filter((entry) => entry.sid === rawSid)).toEqual([]);
   });
@@ -561,7 +561,7 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
   it('19. the scripted session is unaffected by the garbage on other connections', async () => {
     expect(c.isOpen).toBe(true);
     expect(await callFrame(main, 'after-garbage', 'api:add', 1, 1)).toEqual([3, 'after-garbage', 2]);
-    await until(() => recorder.log.callResult.length > 0, 2000, 'onWampCallResult');
+    await until(() => recorder.log.callResult.length > 0, 'onWampCallResult', 2000);
     recorder.take('beforeCall');
     recorder.take('callResult');
   });
@@ -573,7 +573,7 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
     recorder.take('unsubscribed');
 
     expect(await c.close(4000, 'close-status')).toEqual({ code: 4000, reason: 'close-status' });
-    await until(() => recorder.log.closed.some((entry) => entry.sid === sid), 2000, 'onWampSessionClose');
+    await until(() => recorder.log.closed.some((entry) => entry.sid === sid), 'onWampSessionClose', 2000);
 
     expect(recorder.log.closed.filter((entry) => entry.sid === sid)).toEqual([
       { sid, close: { code: 4000, reason: 'close-status' } },
@@ -610,7 +610,7 @@ describe('clj-wamp case 16 without exposeInternalErrors', () => {
         'http://api.wamp.ws/error#internal',
         'internal error',
       ]);
-      await until(() => recorder.log.callError.length > 0, 2000, 'onWampCallError');
+      await until(() => recorder.log.callError.length > 0, 'onWampCallError', 2000);
       expect(recorder.take('callError')).toEqual([
         {
           sid: main.client.sessionId,

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { WampBroker } from '../../src/index.js';
-import { Opcode } from '../../src/transport/websocket/frames.js';
+import { Opcode } from '../../src/websocket/frames.js';
 import { bytesHeld, connectionBound, HeldBytesProbe, startBoundedApp, turn } from '../support/held-bytes.js';
-import { BareWebSocketPeer, eventually, within } from '../support/raw-wamp-socket.js';
+import { BareWebSocketPeer } from '../support/raw-wamp-socket.js';
 import type { TestServer } from '../support/start-app.js';
 import { clientFrame } from '../support/websocket-frames.js';
+import { until, within } from '../support/until.js';
 
 /**
  * The invariant of README "What one connection can cost", as a property: for random sequences of
@@ -98,7 +99,7 @@ describe('what one connection can cost, whatever the peer sends or fails to read
             await other.close();
           } finally {
             peer.destroy();
-            await eventually(() => server.app.get(WampBroker).stats().sessions === 0, 'the sessions gone');
+            await until(() => server.app.get(WampBroker).stats().sessions === 0, 'the sessions gone');
           }
           expect(bytesHeld(server)).toBe(0);
         },

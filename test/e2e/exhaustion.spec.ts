@@ -1,12 +1,13 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { WampBroker } from '../../src/index.js';
-import { Opcode } from '../../src/transport/websocket/frames.js';
-import { FAILED_LINGER_MS } from '../../src/transport/websocket/websocket-connection.js';
+import { Opcode } from '../../src/websocket/frames.js';
+import { FAILED_LINGER_MS } from '../../src/websocket/websocket-connection.js';
 import { bytesHeld, connectionBound, HeldBytesProbe, startBoundedApp, turn, writeUntilBackedUp } from '../support/held-bytes.js';
-import { BareWebSocketPeer, eventually, within } from '../support/raw-wamp-socket.js';
+import { BareWebSocketPeer } from '../support/raw-wamp-socket.js';
 import type { TestServer } from '../support/start-app.js';
 import { clientFrame } from '../support/websocket-frames.js';
+import { until, within } from '../support/until.js';
 
 /**
  * What a hostile client can make the server hold, measured in bytes held (`stats().bytesHeld`),
@@ -39,7 +40,7 @@ describe('no client can exhaust the server', () => {
   beforeEach(() => (probe = new HeldBytesProbe(server)));
   afterEach(async () => {
     for (const peer of peers.splice(0)) peer.destroy();
-    await eventually(() => server.app.get(WampBroker).stats().sessions === 0, 'every session gone');
+    await until(() => server.app.get(WampBroker).stats().sessions === 0, 'every session gone');
   });
 
   async function peer(): Promise<BareWebSocketPeer> {
@@ -79,7 +80,7 @@ describe('no client can exhaust the server', () => {
         const opcode = index === 0 ? Opcode.text : Opcode.continuation;
         client.socket.write(frame(opcode, part, index === parts.length - 1));
       });
-      await eventually(() => client.messages().length === 2, 'the echo of the fragmented message');
+      await until(() => client.messages().length === 2, 'the echo of the fragmented message');
       expect(client.messages()[1]).toEqual([3, 'c1', 'x'.repeat(200 * (FRAGMENTS - 2))]);
     });
 
@@ -94,8 +95,8 @@ describe('no client can exhaust the server', () => {
         expect(probe.sample()).toBeLessThanOrEqual(Math.max(2 * received, 256));
       }
       client.socket.write(frame(Opcode.continuation, '"]'));
-      await eventually(() => client.messages().length === 2, 'the echo');
-      await eventually(() => bytesHeld(server) === 0, 'nothing held once the message was answered');
+      await until(() => client.messages().length === 2, 'the echo');
+      await until(() => bytesHeld(server) === 0, 'nothing held once the message was answered');
     });
 
     it('a frame trickled one byte per TCP segment costs about a byte per byte, not a Buffer per segment', async () => {
@@ -107,7 +108,7 @@ describe('no client can exhaust the server', () => {
         if (index % 64 === 63) expect(probe.sample()).toBeLessThanOrEqual(Math.max(2 * (index + 1), 256) + 64);
       }
       client.socket.write(whole.subarray(whole.length - 1));
-      await eventually(() => client.messages().length === 2, 'the echo of the trickled frame');
+      await until(() => client.messages().length === 2, 'the echo of the trickled frame');
       expect(bytesHeld(server)).toBe(0);
     });
 
@@ -167,7 +168,7 @@ describe('no client can exhaust the server', () => {
       client.socket.once('end', () => (finReceived = true));
       client.socket.write(clientFrame(Opcode.text, 'not masked', { masked: false }));
       expect(await client.closeFrameCode()).toBe(1002);
-      await eventually(() => finReceived, 'the server FIN right after its close frame');
+      await until(() => finReceived, 'the server FIN right after its close frame');
       // The peer neither answers nor closes: the server lets the socket go on its own.
       await within(client.ended, 'the server dropping the failed connection', FAILED_LINGER_MS + 2000);
       await othersAreAnswered();

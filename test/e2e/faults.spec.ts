@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { runInThisContext } from 'node:vm';
 import { EMPTY, type Observable, throwError, timer, mergeMap } from 'rxjs';
 import {
   CloseCode,
@@ -23,10 +22,11 @@ import { WampEngine } from '../../src/engine/wamp-engine.js';
 import type { ServerSession } from '../../src/session/server-session.js';
 import type { SessionSocket } from '../../src/session/session-socket.js';
 import { signChallengeAsAutobahn, WampCallError, type WampTestClient } from '../../src/testing/index.js';
-import { attemptHandshake, BareWebSocketPeer, RawWampSocket, tcpConnectError, within } from '../support/raw-wamp-socket.js';
+import { attemptHandshake, BareWebSocketPeer, RawWampSocket, tcpConnectError } from '../support/raw-wamp-socket.js';
+import { recordProcessFaults } from '../support/process-faults.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { textOfFrame } from '../support/websocket-frames.js';
-import { deferred, until } from '../support/until.js';
+import { deferred, sleep, until, within } from '../support/until.js';
 
 // Faults over real sockets: handlers that fail in every way a handler can, clients that vanish
 // in the middle of a call, a publication or WAMP-CRA, thousands of sessions coming and going,
@@ -36,25 +36,6 @@ import { deferred, until } from '../support/until.js';
 const API = 'http://example.com/faults#';
 const EV = 'http://example.com/faults/event#';
 const SECRET = 'churn-secret';
-
-// --- unhandled rejections and uncaught exceptions, recorded on the real process
-
-/**
- * Jest's test environment hands test code a copy of `process` whose listeners never fire for
- * the real process's events; the real one is the global of the outer context.
- */
-const realProcess = runInThisContext('process') as NodeJS.Process;
-const processFaults: string[] = [];
-const onUnhandledRejection = (reason: unknown): void => {
-  processFaults.push(`unhandledRejection: ${describeError(reason)}`);
-};
-const onUncaughtException = (error: unknown): void => {
-  processFaults.push(`uncaughtException: ${describeError(error)}`);
-};
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error);
-}
 
 // --- handlers the test releases when it wants to
 
@@ -92,7 +73,6 @@ class Gates {
 }
 
 const gates = new Gates();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 @Injectable()
 class FaultyHandlers {
@@ -291,7 +271,7 @@ async function cutOff(broker: WampBroker, socket: RawWampSocket, how: 'terminate
   if (how === 'terminate') socket.ws.terminate();
   else socket.ws.close(1000);
   await within(socket.closed, 'the client socket to close');
-  await until(() => broker.session(socket.sessionId) === undefined, 3000, `session ${socket.sessionId} to be gone`);
+  await until(() => broker.session(socket.sessionId) === undefined, `session ${socket.sessionId} to be gone`);
 }
 
 /** Lets the promise chains behind a released handler run to their end (several macrotask turns). */
@@ -325,18 +305,7 @@ function prng(seed: number): () => number {
 const NO_PENDING_AUTH = { exchanges: 0, failures: 0, timers: 0 };
 
 describe('faults over real sockets', () => {
-  beforeAll(() => {
-    realProcess.on('unhandledRejection', onUnhandledRejection);
-    realProcess.on('uncaughtException', onUncaughtException);
-  });
-  afterEach(() => {
-    expect(processFaults).toEqual([]);
-  });
-  afterAll(() => {
-    realProcess.off('unhandledRejection', onUnhandledRejection);
-    realProcess.off('uncaughtException', onUncaughtException);
-    expect(processFaults).toEqual([]);
-  });
+  recordProcessFaults(); // none may happen in any test
 
   describe('failing handlers (no auth)', () => {
     let server: TestServer;
@@ -717,7 +686,7 @@ describe('faults over real sockets', () => {
       expect([...kinds.values()].reduce((a, b) => a + b, 0)).toBe(CYCLES);
       expect(kinds.size).toBe(8);
 
-      await until(() => broker.sessions().length === 0, 10_000, 'every churned session to be gone');
+      await until(() => broker.sessions().length === 0, 'every churned session to be gone', 10_000);
       const check = (): void => {
         expect(broker.sessions()).toEqual([]);
         expect(broker.topics()).toEqual([]);
@@ -752,8 +721,8 @@ describe('faults over real sockets', () => {
           if (index % 25 === 0) socket.send([2, 'pending', `${API}never`]);
         });
         stuck = await BareWebSocketPeer.connect(server.port);
-        await until(() => broker.sessions().length === SESSIONS + 1, 5000, 'every session to be registered');
-        await until(() => broker.topics().length === 30, 5000, 'the subscriptions to take effect');
+        await until(() => broker.sessions().length === SESSIONS + 1, 'every session to be registered', 5000);
+        await until(() => broker.topics().length === 30, 'the subscriptions to take effect', 5000);
 
         const started = performance.now();
         closing = server.app.close();

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import fc from 'fast-check';
-import { runInThisContext } from 'node:vm';
 import {
   CraProcedure,
   WampArgs,
@@ -16,9 +15,10 @@ import {
 import { CraAuthenticator } from '../../src/auth/cra-authenticator.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { WampCallError, WampTestClient } from '../../src/testing/index.js';
-import { RawWampSocket, within } from '../support/raw-wamp-socket.js';
+import { RawWampSocket } from '../support/raw-wamp-socket.js';
+import { recordProcessFaults } from '../support/process-faults.js';
 import { startApp, type TestServer } from '../support/start-app.js';
-import { until } from '../support/until.js';
+import { sleep, until, within } from '../support/until.js';
 
 // Fuzz: several sessions at once send random frames (garbage text, random JSON, well-shaped WAMP
 // messages with hostile values, binary frames, invalid UTF-8). Sessions the server closes for
@@ -38,19 +38,8 @@ const TIMEOUT_MS = Math.max(30_000, RUNS * 300);
 const RPC = 'http://example.com/fuzz/rpc#';
 const EV = 'http://example.com/fuzz/event#';
 
-// --- unhandled rejections and uncaught exceptions, recorded on the real process
-
-/** Jest gives test code a copy of `process` whose listeners never fire; the real one is the outer context's. */
-const realProcess = runInThisContext('process') as NodeJS.Process;
-const processFaults: string[] = [];
-const onUnhandledRejection = (reason: unknown): void => {
-  processFaults.push(`unhandledRejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
-};
-const onUncaughtException = (error: unknown): void => {
-  processFaults.push(`uncaughtException: ${error instanceof Error ? error.stack : String(error)}`);
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Unhandled rejections and uncaught exceptions on the real process: none may happen, in any test or run. */
+const processFaults = recordProcessFaults();
 
 @Injectable()
 class FuzzHandlers {
@@ -386,7 +375,7 @@ async function wellFormedSessionWorks(server: TestServer, broker: WampBroker, to
   expect((failure as WampCallError).uri).toBe(WampErrorUri.internal);
 
   for (const topic of [`${EV}feed/check`, `${EV}guarded/check`, `${EV}guarded/rewrite`]) client.subscribe(topic, () => undefined);
-  await until(() => broker.subscribers(`${EV}guarded/rewrite`).includes(client.sessionId), 3000, 'the checking subscriptions');
+  await until(() => broker.subscribers(`${EV}guarded/rewrite`).includes(client.sessionId), 'the checking subscriptions');
   client.publish(`${EV}feed/check`, { token });
   expect(await client.nextEvent(`${EV}feed/check`, 3000, (event) => (event as { token?: unknown })?.token === token)).toEqual({ token });
   client.publish(`${EV}guarded/check`, { token });
@@ -417,7 +406,7 @@ function fuzzProperty(server: () => TestServer, auth: boolean) {
     } finally {
       await Promise.all([...sockets.map((socket) => socket.close()), checker?.close()]);
     }
-    await until(() => broker.sessions().length === 0 && broker.topics().length === 0, 5000, 'the registry and topic index to empty');
+    await until(() => broker.sessions().length === 0 && broker.topics().length === 0, 'the registry and topic index to empty', 5000);
     const stats = broker.stats();
     expect(stats.sessions).toBe(0);
     expect(stats.topics).toBe(0);
@@ -430,19 +419,6 @@ function fuzzProperty(server: () => TestServer, auth: boolean) {
 }
 
 describe(`fuzz: ${SESSIONS} concurrent sessions sending random frames (${RUNS} runs each)`, () => {
-  beforeAll(() => {
-    realProcess.on('unhandledRejection', onUnhandledRejection);
-    realProcess.on('uncaughtException', onUncaughtException);
-  });
-  afterEach(() => {
-    expect(processFaults).toEqual([]);
-  });
-  afterAll(() => {
-    realProcess.off('unhandledRejection', onUnhandledRejection);
-    realProcess.off('uncaughtException', onUncaughtException);
-    expect(processFaults).toEqual([]);
-  });
-
   describe('without auth', () => {
     let server: TestServer;
     beforeAll(async () => {

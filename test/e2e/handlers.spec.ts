@@ -20,6 +20,7 @@ import {
   getWampInvocation,
 } from '../../src/index.js';
 import { startApp, type TestServer } from '../support/start-app.js';
+import { sleep } from '../support/until.js';
 
 const API = 'http://example.com/api#';
 const EVENT = 'http://example.com/event#';
@@ -42,7 +43,7 @@ class HandlerService {
 
   @WampRpc(`${API}later`)
   async later(value: unknown) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     return value;
   }
 
@@ -101,7 +102,7 @@ class HandlerService {
 
   @WampSubscribe(`${EVENT}async`)
   async asyncSubscribe() {
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     return true;
   }
 

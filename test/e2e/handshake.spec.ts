@@ -2,16 +2,9 @@ import { Controller, Get, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { CloseCode, NEST_WAMP_VERSION, WampBroker, WampModule, WampRpc, type WampOriginRule } from '../../src/index.js';
 import { WampTestClient } from '../../src/testing/index.js';
-import {
-  attemptHandshake,
-  BareWebSocketPeer,
-  RawWampSocket,
-  tcpConnectError,
-  within,
-  type HandshakeResult,
-  type RawConnectOptions,
-} from '../support/raw-wamp-socket.js';
+import { attemptHandshake, BareWebSocketPeer, RawWampSocket, tcpConnectError, type HandshakeResult, type RawConnectOptions } from '../support/raw-wamp-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
+import { within } from '../support/until.js';
 
 const ADD = 'http://example.com/api#add';
 const HOLD = 'http://example.com/api#hold';

@@ -260,7 +260,7 @@ describe('lifecycle, broker, concurrency and cleanup', () => {
         // Half close cleanly, half vanish without a closing handshake.
         await Promise.all(clients.slice(0, 5).map((client) => client.close()));
         for (const client of clients.slice(5)) (client as unknown as { socket: { terminate(): void } }).socket.terminate();
-        await until(() => ownBroker.sessions().length === 0, 3000, 'all sessions gone');
+        await until(() => ownBroker.sessions().length === 0, 'all sessions gone');
         expect(ownBroker.topics()).toEqual([]);
         expect(ownBroker.subscribers(CHAT)).toEqual([]);
       } finally {

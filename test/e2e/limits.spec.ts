@@ -15,9 +15,9 @@ import {
   WampSubscribe,
 } from '../../src/index.js';
 import { WampTestClient, type WebSocketLike } from '../../src/testing/index.js';
-import { BareWebSocketPeer, eventually, RawWampSocket, WAIT_MS, within } from '../support/raw-wamp-socket.js';
+import { BareWebSocketPeer, RawWampSocket } from '../support/raw-wamp-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
-import { deferred } from '../support/until.js';
+import { deferred, Gate, sleep, until, WAIT_MS, within } from '../support/until.js';
 
 const API = 'http://x/api#';
 const ADD = `${API}add`;
@@ -50,30 +50,6 @@ const ALL_KINDS: readonly RefusalKind[] = [
   'heartbeat-timeout',
   'slow-consumer',
 ];
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A deferred answer per key, created by whichever side (the call or the test) comes first. */
-class Gate {
-  private readonly entries = new Map<string, ReturnType<typeof deferred<unknown>>>();
-
-  wait(key: string): Promise<unknown> {
-    return this.entry(key).promise;
-  }
-
-  release(key: string, value: unknown = key): void {
-    this.entry(key).resolve(value);
-  }
-
-  private entry(key: string): ReturnType<typeof deferred<unknown>> {
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = deferred<unknown>();
-      this.entries.set(key, entry);
-    }
-    return entry;
-  }
-}
 
 @Injectable()
 class ApiService {
@@ -186,7 +162,7 @@ class LimitsHarness {
   /** Expects exactly `counts` refusals since the test began, and none of any other kind (waiting, bounded, for them). */
   async expectRefused(counts: Partial<Record<RefusalKind, number>>): Promise<void> {
     const expected = { ...zeroRefusals(), ...counts };
-    await eventually(() => isDeepStrictEqual(this.refusedSinceStart(), expected), 'the refusal counters').catch(() => undefined);
+    await until(() => isDeepStrictEqual(this.refusedSinceStart(), expected), 'the refusal counters').catch(() => undefined);
     expect(this.refusedSinceStart()).toEqual(expected);
   }
 
@@ -205,7 +181,7 @@ class LimitsHarness {
 
   /** Waits (bounded) until the server has forgotten the session. */
   async forgotten(sessionId: string): Promise<void> {
-    await eventually(
+    await until(
       () => this.broker.session(sessionId) === undefined && !this.broker.sessions().some((session) => session.id === sessionId),
       `session ${sessionId} to be forgotten`,
     );
@@ -428,7 +404,7 @@ describe('limits.callsInFlight (2)', () => {
     expect(h.broker.subscribers(topic)).toEqual([socket.sessionId]);
     socket.send([6, topic]);
     socket.send([7, topic, 'after unsubscribing']);
-    await eventually(() => h.broker.subscribers(topic).length === 0, 'the UNSUBSCRIBE');
+    await until(() => h.broker.subscribers(topic).length === 0, 'the UNSUBSCRIBE');
     expect(socket.isOpen).toBe(true);
     await h.expectServerHealthy();
     await h.expectRefused({});
@@ -604,7 +580,7 @@ async function publishPaced(broker: WampBroker, topic: string, fast: WampTestCli
   let published = 0;
   while (published < EVENTS || (!triggered() && published < MAX_EVENTS)) {
     for (let batch = 0; batch < 10; batch++) broker.publish(topic, bigEvent(published++));
-    await eventually(() => fast.eventsOn(topic).length === published, `the fast subscriber to get ${published} events`);
+    await until(() => fast.eventsOn(topic).length === published, `the fast subscriber to get ${published} events`);
   }
   return published;
 }
@@ -618,7 +594,7 @@ async function fastAndSlow(
   const { client: slow, ws } = await h.client();
   fast.subscribe(topic, () => undefined);
   slow.subscribe(topic, () => undefined);
-  await eventually(() => h.broker.subscribers(topic).length === 2, 'both subscriptions');
+  await until(() => h.broker.subscribers(topic).length === 2, 'both subscriptions');
   const slowSocket = (ws as unknown as { _socket: Socket })._socket;
   slowSocket.pause();
   return { fast, slow, slowSocket };
@@ -696,7 +672,7 @@ describe('heartbeatIntervalMs: 100', () => {
     const peer = await h.bare();
     const sessionId = (peer.messages()[0] as unknown[])[1] as string;
     peer.send([5, topic]);
-    await eventually(() => h.broker.subscribers(topic).includes(sessionId), 'the peer’s subscription');
+    await until(() => h.broker.subscribers(topic).includes(sessionId), 'the peer’s subscription');
     const started = Date.now();
     await within(peer.ended, 'the server to cut the peer off', 1000);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -741,7 +717,7 @@ describe('heartbeatIntervalMs: 0', () => {
     expect(peer.frames.some((frame) => frame.opcode === 0x9)).toBe(false);
     expect(h.broker.session(sessionId)).toBeDefined();
     peer.send([2, 'c1', ADD, 1, 2]);
-    await eventually(() => peer.messages().length === 2, 'the answer');
+    await until(() => peer.messages().length === 2, 'the answer');
     expect(peer.messages()[1]).toEqual([3, 'c1', 3]);
     await h.expectRefused({});
   });

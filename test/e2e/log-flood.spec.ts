@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { WampBroker, WampErrorUri, WampModule, WampRpc } from '../../src/index.js';
-import { LOG_LINES_PER_MINUTE } from '../../src/router/throttled-log.js';
+import { LOG_LINES_PER_MINUTE } from '../../src/core/throttled-log.js';
 import { WampTestClient } from '../../src/testing/index.js';
 import { RawWampSocket } from '../support/raw-wamp-socket.js';
 import { until } from '../support/until.js';
@@ -112,7 +112,7 @@ describe('a client provoking logged failures at will', () => {
       const broker = app.get(WampBroker);
       await until(() => broker.subscribers(TOPIC).includes(subscriber.sessionId));
       for (let i = 0; i < PUBLISH_FLOOD; i++) attacker.sendText(`[7,"${TOPIC}",${NESTED}]`);
-      await until(() => broker.stats().logsSuppressed['publish-dropped'] === PUBLISH_FLOOD - LOG_LINES_PER_MINUTE, 10_000, 'every publication handled');
+      await until(() => broker.stats().logsSuppressed['publish-dropped'] === PUBLISH_FLOOD - LOG_LINES_PER_MINUTE, 'every publication handled', 10_000);
       expect(logger.at('warn').filter((message) => message.includes(`PUBLISH to ${TOPIC} dropped`))).toHaveLength(LOG_LINES_PER_MINUTE);
       broker.publish(TOPIC, 'sentinel');
       expect(await subscriber.nextEvent(TOPIC)).toBe('sentinel');

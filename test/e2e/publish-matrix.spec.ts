@@ -24,6 +24,7 @@ import {
 } from '../../src/index.js';
 import type { WampTestClient } from '../../src/testing/index.js';
 import { startApp, type TestServer } from '../support/start-app.js';
+import { until } from '../support/until.js';
 
 const MATRIX = 'http://example.com/matrix/';
 const REWRITE = 'http://example.com/rewrite/';
@@ -32,15 +33,6 @@ const SENTINEL = '--sentinel--';
 
 type Who = 'P' | 'S';
 type WhoList = readonly Who[];
-
-/** Waits until `condition()` holds, polling; rejects after `timeoutMs`. */
-async function until(condition: () => boolean, what = 'condition', timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /**
  * `@WampPublish` on the rewrite topics: a string event (the sentinel) passes unchanged; an

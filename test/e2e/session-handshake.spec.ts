@@ -63,7 +63,7 @@ describe('the handshake a session keeps', () => {
       const session = broker.session(sessionId)!;
       expect(session.handshake.remoteAddress).toBe('127.0.0.1');
       (peer.socket as Socket).resetAndDestroy();
-      await until(() => broker.session(sessionId) === undefined, 3000, 'the session to be forgotten');
+      await until(() => broker.session(sessionId) === undefined, 'the session to be forgotten');
       expect(session.handshake.remoteAddress).toBe('127.0.0.1');
     });
   });
@@ -80,14 +80,14 @@ describe('the handshake a session keeps', () => {
     it('the hook sees the client address of a connection that was reset before anything asked for it', async () => {
       const { peer, sessionId } = await openSession(server);
       (peer.socket as Socket).resetAndDestroy();
-      await until(() => recorder.addresses.has(sessionId), 3000, 'onWampSessionClose');
+      await until(() => recorder.addresses.has(sessionId), 'onWampSessionClose');
       expect(recorder.addresses.get(sessionId)).toBe('127.0.0.1');
     });
 
     it('and of one that closed normally', async () => {
       const { peer, sessionId } = await openSession(server);
       peer.socket.end();
-      await until(() => recorder.addresses.has(sessionId), 3000, 'onWampSessionClose');
+      await until(() => recorder.addresses.has(sessionId), 'onWampSessionClose');
       expect(recorder.addresses.get(sessionId)).toBe('127.0.0.1');
     });
   });

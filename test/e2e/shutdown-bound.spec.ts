@@ -4,7 +4,8 @@ import { Test } from '@nestjs/testing';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WampBroker, WampModule } from '../../src/index.js';
-import { BareWebSocketPeer, within } from '../support/raw-wamp-socket.js';
+import { BareWebSocketPeer } from '../support/raw-wamp-socket.js';
+import { within } from '../support/until.js';
 
 /**
  * Shutdown ends whatever clients do: a half-sent HTTP request, a handshake whose async check never

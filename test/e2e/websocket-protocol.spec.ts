@@ -2,10 +2,10 @@ import { jest } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type OnWampSessionClose, WampBroker, type WampCloseInfo, WampModule, WampRpc, type WampSession } from '../../src/index.js';
-import { Opcode } from '../../src/transport/websocket/frames.js';
-import { BareWebSocketPeer, within } from '../support/raw-wamp-socket.js';
+import { Opcode } from '../../src/websocket/frames.js';
+import { BareWebSocketPeer } from '../support/raw-wamp-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
-import { until } from '../support/until.js';
+import { until, within } from '../support/until.js';
 import { clientFrame } from '../support/websocket-frames.js';
 
 /**
@@ -101,7 +101,7 @@ describe('the WebSocket layer', () => {
   }
 
   async function answerTo(bare: BareWebSocketPeer, callId: string): Promise<unknown> {
-    await until(() => bare.messages().some((message) => (message as unknown[])[1] === callId), 3000, `the answer to ${callId}`);
+    await until(() => bare.messages().some((message) => (message as unknown[])[1] === callId), `the answer to ${callId}`);
     return bare.messages().find((message) => (message as unknown[])[1] === callId);
   }
 
@@ -181,10 +181,10 @@ describe('the WebSocket layer', () => {
     it('the events of several publishes in one tick leave in one write', async () => {
       const client = await server.connect();
       client.subscribe('urn:news', () => undefined);
-      await until(() => broker.subscribers('urn:news').includes(client.sessionId), 3000, 'the subscription');
+      await until(() => broker.subscribers('urn:news').includes(client.sessionId), 'the subscription');
       const writes = serverWrites();
       for (const headline of ['one', 'two', 'three']) broker.publish('urn:news', headline);
-      await until(() => client.eventsOn('urn:news').length === 3, 3000, 'three events');
+      await until(() => client.eventsOn('urn:news').length === 3, 'three events');
       expect(client.eventsOn('urn:news')).toEqual(['one', 'two', 'three']);
       expect(writes()).toBe(1);
       await client.close();
@@ -210,7 +210,7 @@ describe('the WebSocket layer', () => {
       expect(await bare.closeFrameCode()).toBe(1002);
       expect(broker.stats().refused.malformed).toBe(before + 1);
       bare.destroy();
-      await until(() => broker.session(sessionId) === undefined, 3000, 'the session to be gone');
+      await until(() => broker.session(sessionId) === undefined, 'the session to be gone');
       expect(await bystander.call('urn:echo', 'still here')).toBe('still here');
     });
 
@@ -230,7 +230,7 @@ describe('the WebSocket layer', () => {
       expect(echoed.payload.readUInt16BE(0)).toBe(4001);
       expect(echoed.payload.subarray(2).toString()).toBe('done here');
       await within(bare.ended, 'the server to end the connection');
-      await until(() => closes.seen.has(sessionId), 3000, 'onWampSessionClose');
+      await until(() => closes.seen.has(sessionId), 'onWampSessionClose');
       expect(closes.seen.get(sessionId)).toEqual({ code: 4001, reason: 'done here' });
       expect(broker.session(sessionId)).toBeUndefined();
     });
@@ -239,7 +239,7 @@ describe('the WebSocket layer', () => {
       const { peer: bare, sessionId } = await peer();
       bare.socket.write(clientFrame(Opcode.close, Buffer.alloc(0)));
       expect(await bare.closeFrameCode()).toBe(1000);
-      await until(() => closes.seen.has(sessionId), 3000, 'onWampSessionClose');
+      await until(() => closes.seen.has(sessionId), 'onWampSessionClose');
       expect(closes.seen.get(sessionId)).toEqual({ code: 1005, reason: '' });
     });
 
@@ -247,14 +247,14 @@ describe('the WebSocket layer', () => {
       const { peer: bare, sessionId } = await peer();
       bare.socket.end();
       await within(bare.ended, 'the server to end the connection');
-      await until(() => closes.seen.has(sessionId), 3000, 'onWampSessionClose');
+      await until(() => closes.seen.has(sessionId), 'onWampSessionClose');
       expect(closes.seen.get(sessionId)).toEqual({ code: 1006, reason: '' });
     });
 
     it('a reset connection is forgotten, with 1006', async () => {
       const { peer: bare, sessionId } = await peer();
       (bare.socket as Socket).resetAndDestroy();
-      await until(() => closes.seen.has(sessionId), 3000, 'onWampSessionClose');
+      await until(() => closes.seen.has(sessionId), 'onWampSessionClose');
       expect(closes.seen.get(sessionId)).toEqual({ code: 1006, reason: '' });
       expect(broker.session(sessionId)).toBeUndefined();
     });

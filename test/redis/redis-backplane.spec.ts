@@ -1,25 +1,18 @@
 import { jest } from '@jest/globals';
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { WampBroker, WampModule, WampRpc } from '../../src/index.js';
+import { WampBroker, WampModule } from '../../src/index.js';
 import { RedisBackplane } from '../../src/redis/index.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import type { WampTestClient } from '../../src/testing/index.js';
+import { Ping } from '../fixtures/ping.js';
 import { crossDelivery, describeWithRedis, DisposableRedis, REDIS_URL } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
 
 const EV = 'http://example.com/event#';
 const CHAT = `${EV}chat`;
-
-@Injectable()
-class Ping {
-  @WampRpc('http://example.com/rpc#ping')
-  ping() {
-    return 'pong';
-  }
-}
 
 /** An instance of the app on the Redis at `url`, with its own channel prefix per test. */
 function instance(url: string, channelPrefix: string): Promise<TestServer> {
@@ -35,7 +28,7 @@ function backplaneOf(server: TestServer): RedisBackplane {
 
 /** Waits until `count` instances have subscribed to the topic's channel on Redis. */
 async function channelSubscribers(redis: Redis, channel: string, count: number): Promise<void> {
-  await until(async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]) === count, 5000, `${count} subscribers of ${channel}`);
+  await until(async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]) === count, `${count} subscribers of ${channel}`, 5000);
 }
 
 const describeRedis = await describeWithRedis();
@@ -159,12 +152,12 @@ describeRedis('RedisBackplane: faults', () => {
       await crossDelivery(onA, onB, topic, 'before');
 
       await server.stop();
-      await until(() => backplaneOf(a).dropped > 0 || errors.mock.calls.length > 0, 5000, 'the outage to be noticed');
+      await until(() => backplaneOf(a).dropped > 0 || errors.mock.calls.length > 0, 'the outage to be noticed', 5000);
       onA.publish(topic, 'local-only');
       expect(await alsoOnA.nextEvent(topic, 2000, (event) => event === 'local-only')).toBe('local-only');
       expect(await onA.call('http://example.com/rpc#ping')).toBe('pong');
       const outageLogs = () => errors.mock.calls.filter(([message]) => String(message).includes('Redis backplane unreachable')).length;
-      await until(() => outageLogs() === 2, 5000, 'one outage log per instance'); // a and b
+      await until(() => outageLogs() === 2, 'one outage log per instance', 5000); // a and b
       for (const client of [onA, alsoOnA, onB]) expect(client.isOpen).toBe(true);
 
       await server.start();
@@ -202,7 +195,7 @@ describeRedis('RedisBackplane: faults', () => {
       const clientCount = async () => ((await admin.client('LIST')) as string).trim().split('\n').length;
       const baseline = await clientCount();
       const [a, b] = await Promise.all([instance(server.url, prefix), instance(server.url, prefix)]);
-      await until(async () => (await clientCount()) === baseline + 4, 5000, 'two connections per instance');
+      await until(async () => (await clientCount()) === baseline + 4, 'two connections per instance', 5000);
       const topic = `${EV}leaving`;
       const [onA, onB] = await Promise.all([a.connect(), b.connect()]);
       onA.subscribe(topic, () => undefined);
@@ -210,11 +203,11 @@ describeRedis('RedisBackplane: faults', () => {
       await crossDelivery(onA, onB, topic, 'both');
       await b.close();
       expect(onB.isOpen).toBe(false);
-      await until(async () => (await clientCount()) === baseline + 2, 5000, "b's connections closed");
+      await until(async () => (await clientCount()) === baseline + 2, "b's connections closed", 5000);
       onA.publish(topic, 'still here');
       expect(await onA.nextEvent(topic, 2000, (event) => event === 'still here')).toBe('still here');
       await a.close();
-      await until(async () => (await clientCount()) === baseline, 5000, "a's connections closed");
+      await until(async () => (await clientCount()) === baseline, "a's connections closed", 5000);
     } finally {
       admin.disconnect();
     }

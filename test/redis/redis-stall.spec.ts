@@ -1,27 +1,20 @@
 import { jest } from '@jest/globals';
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { WampBroker, WampModule, WampRpc } from '../../src/index.js';
+import { WampBroker, WampModule } from '../../src/index.js';
 import { RedisBackplane, type RedisBackplaneOptions } from '../../src/redis/index.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import type { WampTestClient } from '../../src/testing/index.js';
+import { Ping } from '../fixtures/ping.js';
 import { crossDelivery, describeWithRedis, DisposableRedis } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
-import { until } from '../support/until.js';
+import { sleep, until } from '../support/until.js';
 
 const EV = 'http://example.com/event#';
 const KIB = 1024;
 /** An event of about 1 KB, as in the report of the problem. */
 const KB_EVENT = { text: 'x'.repeat(1000) };
-
-@Injectable()
-class Ping {
-  @WampRpc('http://example.com/rpc#ping')
-  ping() {
-    return 'pong';
-  }
-}
 
 function instance(options: RedisBackplaneOptions): Promise<TestServer> {
   return startApp({
@@ -43,7 +36,6 @@ function publisherOf(server: TestServer): Redis {
 function heldByIoredis(connection: Redis): { commands: number; socketBytes: number } {
   return { commands: connection.commandQueue.length, socketBytes: connection.stream?.writableLength ?? 0 };
 }
-
 
 function logged(spy: { mock: { calls: unknown[][] } }, text: string): number {
   return spy.mock.calls.filter(([message]) => String(message).includes(text)).length;
@@ -107,7 +99,7 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
       while (Date.now() < blockedUntil); // the replies arrive meanwhile, unread
       await until(() => backplaneOf(app).inFlight.events === 0);
       // Absence is what is tested: wait through several health checks.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       expect(logged(errors, 'unreachable')).toBe(0);
       expect(backplaneOf(app).dropped).toBe(0);
     } finally {
@@ -155,7 +147,7 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
       expect(most.arrayBuffers).toBeLessThan(4 * 1024 * KIB); // a weaker check, GC-dependent: 20 MB and more were published
       expect(backplaneOf(a).dropped).toBeGreaterThanOrEqual(published - 500);
       // The stalled connections were cut: what they held is released and counted as dropped.
-      await until(() => backplaneOf(a).inFlight.events === 0 && heldByIoredis(publisher).commands <= 1, 5000, 'the stalled commands to be failed');
+      await until(() => backplaneOf(a).inFlight.events === 0 && heldByIoredis(publisher).commands <= 1, 'the stalled commands to be failed', 5000);
 
       // Local delivery goes on, and so do calls.
       broker.publish(topic, 'local-only');
@@ -166,7 +158,7 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
       server.resume();
       await crossDelivery(onA, onB, topic, 'after');
       await crossDelivery(onB, onA, topic, 'back');
-      await until(() => logged(logs, 'Redis backplane reachable again') === 2, 5000, 'one recovery log per instance');
+      await until(() => logged(logs, 'Redis backplane reachable again') === 2, 'one recovery log per instance', 5000);
       expect(logged(errors, 'Redis backplane unreachable')).toBe(2);
       expect(onB.eventsOn(topic)).not.toContain('local-only');
     } finally {
@@ -188,7 +180,7 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
       const broker = app.app.get(WampBroker);
       for (let n = 0; n < 5000; n++) broker.publish(`${EV}flood`, KB_EVENT);
       expect(backplaneOf(app).inFlight.events).toBe(100);
-      await until(() => logged(errors, 'Redis backplane unreachable (no answer within 300 ms)') === 1, 5000, 'the stall to be logged');
+      await until(() => logged(errors, 'Redis backplane unreachable (no answer within 300 ms)') === 1, 'the stall to be logged', 5000);
       broker.publish(`${EV}flood`, KB_EVENT);
       expect(backplaneOf(app).dropped).toBe(4901);
       expect(client.status).toBe('ready'); // not the backplane's to cut
@@ -196,7 +188,7 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
 
       server.resume();
       expect(await client.ping()).toBe('PONG');
-      await until(() => logged(logs, 'Redis backplane reachable again') === 1, 5000, 'the recovery to be logged');
+      await until(() => logged(logs, 'Redis backplane reachable again') === 1, 'the recovery to be logged', 5000);
       expect(backplaneOf(app).inFlight.events).toBe(0);
       const { dropped } = backplaneOf(app);
       broker.publish(`${EV}flood`, KB_EVENT);

@@ -17,9 +17,9 @@ import { WampCallError, type WampTestClient, type WampTestClientOptions } from '
 import { AppModule } from '../../sample/app.module.js';
 import { SampleRpcService } from '../../sample/rpc/sample-rpc.service.js';
 import { readSampleConfig, type SampleConfig } from '../../sample/sample-config.js';
-import { attemptHandshake, within } from '../support/raw-wamp-socket.js';
+import { attemptHandshake } from '../support/raw-wamp-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
-import { until } from '../support/until.js';
+import { until, within } from '../support/until.js';
 import { serverIdle } from '../support/server-idle.js';
 
 const RPC = 'http://wamp.sample/rpc#';
@@ -158,7 +158,7 @@ function useSample(config: () => SampleConfig) {
   });
   afterEach(async () => {
     await Promise.all(context.opened.splice(0).map((client) => (client.isOpen ? client.close() : client.closed)));
-    await until(() => context.broker.sessions().length === 0, 3000, 'every session to be gone');
+    await until(() => context.broker.sessions().length === 0, 'every session to be gone');
     context.recorder.publications.length = 0;
   });
   afterAll(() => context.server.close());

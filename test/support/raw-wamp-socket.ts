@@ -1,28 +1,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
+import { WAIT_MS, within } from './until.js';
 import { clientFrame, readServerFrame } from './websocket-frames.js';
-
-/** The default bound for every wait in the end-to-end tests. */
-export const WAIT_MS = 3000;
-
-/** `promise`, or a rejection naming `what` when it has not settled within `ms`. */
-export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `condition` every few milliseconds until it holds; rejects after `ms`. */
-export async function eventually(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 export interface RawCloseInfo {
   readonly code: number;

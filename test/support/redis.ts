@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import type { WampTestClient } from '../../src/testing/index.js';
 import { freePort } from './free-port.js';
-import { until } from './until.js';
+import { sleep, until } from './until.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
@@ -57,7 +57,7 @@ export class DisposableRedis {
     const deadline = Date.now() + 10_000;
     while (!(await listening(this.port))) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   }
 
@@ -112,7 +112,7 @@ export async function crossDelivery(from: WampTestClient, to: WampTestClient, to
       from.publish(topic, `${label}-${++attempt}`);
       return to.eventsOn(topic).some((event) => String(event).startsWith(`${label}-`));
     },
-    timeoutMs,
     `cross-instance delivery (${label})`,
+    timeoutMs,
   );
 }
