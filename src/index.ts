@@ -6,14 +6,14 @@ import 'reflect-metadata';
 export { WampModule } from './nest/wamp.module.js';
 export { WAMP_MODULE_OPTIONS } from './nest/wamp.module-definition.js';
 export type { WampModuleOptions, WampTopicRule, WampLimits, WampSlowConsumerOptions } from './config/wamp-module-options.js';
-export type { WampStats, RefusalKind } from './engine/wamp-counters.js';
-export { WampOptionsError } from './config/wamp-options-error.js';
+export type { WampStats, RefusalKind } from './core/wamp-counters.js';
+export { WampOptionsError } from './core/wamp-options-error.js';
 export type { WampOriginRule } from './transport/handshake.js';
 
 // Handlers
 export { WampRpc, WampSubscribe, WampPublish } from './nest/decorators/wamp-handler.decorators.js';
 export { WampSession, WampArgs, WampArg, WampEvent, WampTopic, WampCallId } from './nest/decorators/wamp-param.decorators.js';
-export { WampException, type WampExceptionOptions } from './router/wamp-exception.js';
+export { WampException, type WampExceptionOptions } from './core/wamp-exception.js';
 export { WampDelivery, type WampPublishDecision } from './router/publish-decision.js';
 export { WampRegistrationError } from './router/handler-registry.js';
 export { isWampContext, getWampInvocation } from './nest/wamp-context.js';
@@ -24,13 +24,13 @@ export type {
   WampCallInvocation,
   WampSubscribeInvocation,
   WampPublishInvocation,
-} from './router/invocation.js';
+} from './core/invocation.js';
 
 // Authentication and permissions
 export type { WampAuthOptions, WampSecret, WampHandshakeIdentity } from './auth/wamp-auth-options.js';
-export type { WampPermissions, WampCategoryPermission } from './auth/permissions.js';
+export type { WampPermissions, WampCategoryPermission } from './core/wamp-permissions.js';
 export type { ExpandedPermissions } from './auth/cra-authenticator.js';
-export { CraProcedure, CraError } from './auth/cra-uris.js';
+export { CraProcedure, CraError } from './protocol/cra-uris.js';
 export { WampPermissionGuard } from './nest/wamp-permission.guard.js';
 
 // Lifecycle hooks
@@ -45,7 +45,7 @@ export type {
   WampPublication,
   WampCallErrorInfo,
 } from './router/wamp-hooks.js';
-export type { WampHandshake, WampCloseInfo, WampIdentity } from './session/wamp-session.js';
+export type { WampHandshake, WampCloseInfo, WampIdentity } from './core/wamp-session.js';
 
 // Sending from the server
 export { WampBroker } from './broker/wamp-broker.js';
@@ -54,5 +54,5 @@ export { MemoryBackplane, type WampBackplane, type BackplaneMessage, type Backpl
 
 // Protocol constants
 export { WampErrorUri, WampErrorDescription } from './protocol/error-uris.js';
-export { CloseCode } from './protocol/decode.js';
+export { CloseCode } from './core/close-codes.js';
 export { NEST_WAMP_VERSION } from './version.js';

@@ -1,17 +1,18 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { CloseCode } from '../protocol/decode.js';
+import { CloseCode } from '../core/close-codes.js';
 import { serializedOnce } from '../protocol/encode.js';
-import { errorMessage } from '../router/call-error.js';
+import { errorMessage } from '../core/errors.js';
 import type { HandlerRegistry } from '../router/handler-registry.js';
-import type { WampCallInvocation } from '../router/invocation.js';
+import type { WampCallInvocation } from '../core/invocation.js';
 import type { OnWampSessionClose, OnWampSessionOpen } from '../router/wamp-hooks.js';
-import type { ThrottledLog } from '../router/throttled-log.js';
-import { WampException } from '../router/wamp-exception.js';
+import type { ThrottledLog } from '../core/throttled-log.js';
+import { WampException } from '../core/wamp-exception.js';
 import type { ServerSession } from '../session/server-session.js';
-import type { WampSession } from '../session/wamp-session.js';
-import { CraError, CraProcedure, isCraProcedure } from './cra-uris.js';
-import { type CompiledPermissions, hasUriMaps, permissionsProblem, type WampPermissions } from './permissions.js';
-import { isPromiseLike } from '../session/serial-queue.js';
+import type { WampSession } from '../core/wamp-session.js';
+import { CraError, CraProcedure, isCraProcedure } from '../protocol/cra-uris.js';
+import { type CompiledPermissions, hasUriMaps, permissionsProblem } from '../permissions/permissions.js';
+import type { WampPermissions } from '../core/wamp-permissions.js';
+import { isPromiseLike } from '../core/promises.js';
 import type { ResolvedAuthOptions } from './resolve-auth-options.js';
 import type { WampSecret } from './wamp-auth-options.js';
 import {

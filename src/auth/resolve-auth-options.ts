@@ -1,4 +1,4 @@
-import { WampOptionsError } from '../config/wamp-options-error.js';
+import { WampOptionsError } from '../core/wamp-options-error.js';
 import type { WampAuthOptions } from './wamp-auth-options.js';
 
 export type ResolvedAuthOptions = Required<Omit<WampAuthOptions, 'secret' | 'handshake'>> &

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { WampSession } from '../session/wamp-session.js';
-import type { WampPermissions } from './permissions.js';
+import type { WampSession } from '../core/wamp-session.js';
+import type { WampPermissions } from '../core/wamp-permissions.js';
 
 type MaybePromise<T> = T | Promise<T>;
 

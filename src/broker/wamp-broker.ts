@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { WampEngine } from '../engine/wamp-engine.js';
-import type { WampStats } from '../engine/wamp-counters.js';
+import type { WampStats } from '../core/wamp-counters.js';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
-import type { WampSession } from '../session/wamp-session.js';
+import type { WampSession } from '../core/wamp-session.js';
 
 /**
  * The server side of WAMP, injectable anywhere: send events, manage subscriptions and

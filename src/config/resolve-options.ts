@@ -3,17 +3,13 @@ import { MemoryBackplane, type WampBackplane } from '../pubsub/backplane.js';
 import { NEST_WAMP_VERSION } from '../version.js';
 import type { WampOriginRule } from '../transport/handshake.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
+import type { RouterLimits } from '../router/wamp-router.js';
 
-export interface ResolvedLimits {
-  readonly prefixes: number;
-  readonly subscriptions: number;
-  readonly uriLength: number;
-  readonly callsInFlight: number;
-  readonly queuedPubSub: number;
+/** The router's limits and the connection's own. */
+export interface ResolvedLimits extends RouterLimits {
   readonly fragmentsPerMessage: number;
-  readonly rate?: { readonly messagesPerSecond: number; readonly burst: number; readonly onExceed: 'close' | 'drop' };
 }
-import { WampOptionsError } from './wamp-options-error.js';
+import { WampOptionsError } from '../core/wamp-options-error.js';
 
 /** The options with every default filled in and every value checked. */
 export interface ResolvedWampOptions {

@@ -1,19 +1,20 @@
 import type { Server } from 'node:http';
-import { AccessPolicy } from '../auth/access-policy.js';
+import { AccessPolicy } from '../router/access-policy.js';
 import { CraAuthenticator } from '../auth/cra-authenticator.js';
-import { permissionsProblem } from '../auth/permissions.js';
+import { permissionsProblem } from '../permissions/permissions.js';
 import type { ResolvedAuthOptions } from '../auth/resolve-auth-options.js';
 import type { ResolvedWampOptions } from '../config/resolve-options.js';
-import { CloseCode } from '../protocol/decode.js';
+import { CloseCode } from '../core/close-codes.js';
 import type { WampBackplane } from '../pubsub/backplane.js';
 import { EventDispatcher } from '../pubsub/event-dispatcher.js';
 import { TopicIndex } from '../pubsub/topic-index.js';
 import { HandlerRegistry } from '../router/handler-registry.js';
-import { ThrottledLog } from '../router/throttled-log.js';
+import { ThrottledLog } from '../core/throttled-log.js';
 import { WampHooks } from '../router/wamp-hooks.js';
-import type { WampLogger } from '../router/wamp-logger.js';
-import { WampCounters, type WampStats } from './wamp-counters.js';
+import type { WampLogger } from '../core/wamp-logger.js';
+import { WampCounters, type WampStats } from '../core/wamp-counters.js';
 import { WampRouter } from '../router/wamp-router.js';
+import { callErrorMapper, type CallErrorMapper } from '../router/call-error.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import type { ServerSession } from '../session/server-session.js';
 import { SessionBinder } from '../transport/session-binding.js';
@@ -52,6 +53,8 @@ export class WampEngine {
   constructor(
     readonly options: ResolvedWampOptions,
     readonly logger: WampLogger,
+    /** What a handler threw, as a CALLERROR (the Nest module adds Nest's exceptions to the default). */
+    mapError: CallErrorMapper = callErrorMapper(options.exposeInternalErrors),
   ) {
     const backplane = (this.backplane = options.backplane);
     const log = (this.log = new ThrottledLog(logger));
@@ -64,6 +67,7 @@ export class WampEngine {
       this.hooks.register(this.authenticator, 'nest-wamp');
     }
     this.router = new WampRouter({
+      mapError,
       handlers: this.handlers,
       sessions: this.sessions,
       topics: this.topics,

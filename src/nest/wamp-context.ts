@@ -1,5 +1,5 @@
 import type { ArgumentsHost } from '@nestjs/common';
-import type { WampInvocation } from '../router/invocation.js';
+import type { WampInvocation } from '../core/invocation.js';
 import { WAMP_CONTEXT_TYPE } from './wamp.constants.js';
 
 /**

@@ -10,9 +10,10 @@ import {
 import type { ExternalContextCreator, ParamsFactory } from '@nestjs/core';
 import { AsyncResource } from 'node:async_hooks';
 import { defer, from, isObservable, lastValueFrom, mergeAll, Observable } from 'rxjs';
-import type { WampInvocation } from '../router/invocation.js';
-import type { ThrottledLog } from '../router/throttled-log.js';
-import { isPromiseLike } from '../session/serial-queue.js';
+import type { WampInvocation } from '../core/invocation.js';
+import { WampException } from '../core/wamp-exception.js';
+import type { ThrottledLog } from '../core/throttled-log.js';
+import { isPromiseLike } from '../core/promises.js';
 import { WampExecutionContext } from './wamp-execution-context.js';
 import { WAMP_CONTEXT_TYPE } from './wamp.constants.js';
 
@@ -192,14 +193,14 @@ export function compilePipeline(
   /**
    * The exception filters decide (a filter's return value is the result). Otherwise the error is
    * rethrown, and logged as Nest's default filter would, but rate limited: an unexpected error
-   * (not an `IntrinsicException`, which `WampException` and `HttpException` are).
+   * (neither a `WampException` nor an `IntrinsicException`, which `HttpException` is).
    */
   const onError = (error: unknown, contextArgs: unknown[]): unknown => {
     const host = new WampExecutionContext(contextArgs, classRef, callback);
     if (!exceptionHandler.invokeCustomFilters) return exceptionHandler.next(error, host);
     const handled = exceptionHandler.invokeCustomFilters(error, host);
     if (handled !== undefined) return handled;
-    if (error instanceof Error && !(error instanceof IntrinsicException)) {
+    if (error instanceof Error && !(error instanceof IntrinsicException) && !(error instanceof WampException)) {
       failures.log.limitedError('handler-failed', `${failures.source} failed: ${error.message}`, error.stack);
     }
     throw error;

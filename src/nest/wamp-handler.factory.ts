@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { ExternalContextCreator } from '@nestjs/core';
 import { WampRegistrationError } from '../router/handler-registry.js';
-import type { ThrottledLog } from '../router/throttled-log.js';
+import type { ThrottledLog } from '../core/throttled-log.js';
 import { hasRestParameter } from './has-rest-parameter.js';
 import { type CompiledWampHandler, compilePipeline, resolveEnhancers } from './wamp-handler-pipeline.js';
 import { WampMetadataAccessor } from './wamp-metadata.accessor.js';

@@ -1,6 +1,6 @@
 import type { ParamData } from '@nestjs/common';
 import type { ParamsFactory } from '@nestjs/core';
-import type { WampInvocation } from '../router/invocation.js';
+import type { WampInvocation } from '../core/invocation.js';
 import { WampParamtype } from './wamp.constants.js';
 
 /**

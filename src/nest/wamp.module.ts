@@ -4,6 +4,7 @@ import { WampBroker } from '../broker/wamp-broker.js';
 import { resolveWampOptions } from '../config/resolve-options.js';
 import type { WampModuleOptions } from '../config/wamp-module-options.js';
 import { WampEngine } from '../engine/wamp-engine.js';
+import { nestCallErrorMapper } from './http-exception-mapping.js';
 import { WampExplorer } from './wamp.explorer.js';
 import { WampHandlerFactory } from './wamp-handler.factory.js';
 import {
@@ -26,7 +27,10 @@ import { WampServerHost } from './wamp-server.host.js';
   providers: [
     {
       provide: WampEngine,
-      useFactory: (options: WampModuleOptions) => new WampEngine(resolveWampOptions(options), new Logger('WampModule')),
+      useFactory: (options: WampModuleOptions) => {
+        const resolved = resolveWampOptions(options);
+        return new WampEngine(resolved, new Logger('WampModule'), nestCallErrorMapper(resolved.exposeInternalErrors));
+      },
       inject: [WAMP_MODULE_OPTIONS],
     },
     WampBroker,

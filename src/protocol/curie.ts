@@ -26,8 +26,4 @@ export class PrefixMap {
     const uri = this.prefixes.get(curieOrUri.slice(0, colon));
     return uri === undefined ? curieOrUri : uri + curieOrUri.slice(colon + 1);
   }
-
-  clear(): void {
-    this.prefixes.clear();
-  }
 }

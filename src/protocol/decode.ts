@@ -1,33 +1,16 @@
-import { WebSocketCloseCode } from '../transport/websocket/close-codes.js';
 import { MessageType } from './message-type.js';
 import type { ClientMessage, PublishMessage } from './messages.js';
 
-const { normal, goingAway, protocolError, unsupportedData, invalidPayload, policyViolation, messageTooBig, internalError } = WebSocketCloseCode;
-
-/** The close codes a session ends with: WebSocket's own, and WAMP's for a session the application killed. */
-export const CloseCode = {
-  normal,
-  goingAway,
-  protocolError,
-  unsupportedData,
-  invalidPayload,
-  policyViolation,
-  messageTooBig,
-  internalError,
-  /** Application-requested end of a session (a `WampException` with `kill`), as AutobahnPython. */
-  killed: 3000,
-} as const;
 
 /**
  * Why a frame was refused. A CALL whose call id could be read is answered with a CALLERROR
- * carrying `callId` and the session goes on; any other violation closes the session with
- * `closeCode`, since the server can no longer tell what the client meant.
+ * carrying `callId` and the session goes on; any other violation closes the session (with the
+ * close code the router gives its kind), since the server can no longer tell what the client meant.
  */
 export interface ProtocolViolation {
   /** For counting: text that is no JSON, a message of the wrong shape, or a URI over the length limit. */
   readonly kind: 'invalid-json' | 'malformed' | 'too-long';
   readonly reason: string;
-  readonly closeCode: number;
   readonly callId?: string;
 }
 
@@ -35,14 +18,13 @@ export type DecodeResult =
   | { readonly ok: true; readonly message: ClientMessage }
   | { readonly ok: false; readonly violation: ProtocolViolation };
 
-const violation = (
-  reason: string,
-  closeCode: number = CloseCode.protocolError,
-  kind: ProtocolViolation['kind'] = 'malformed',
-): DecodeResult => ({ ok: false, violation: { kind, reason, closeCode } });
+const violation = (reason: string, kind: ProtocolViolation['kind'] = 'malformed'): DecodeResult => ({
+  ok: false,
+  violation: { kind, reason },
+});
 
 const tooLong = (maxUriLength: number): DecodeResult =>
-  violation(`URIs, CURIs, prefixes and call ids are limited to ${maxUriLength} characters`, CloseCode.policyViolation, 'too-long');
+  violation(`URIs, CURIs, prefixes and call ids are limited to ${maxUriLength} characters`, 'too-long');
 
 const SERVER_ONLY_TYPES: ReadonlySet<unknown> = new Set([
   MessageType.Welcome,
@@ -60,7 +42,7 @@ export function decodeClientMessage(text: string, maxUriLength = Number.POSITIVE
   try {
     frame = JSON.parse(text);
   } catch {
-    return violation('invalid JSON', CloseCode.invalidPayload, 'invalid-json');
+    return violation('invalid JSON', 'invalid-json');
   }
   if (!Array.isArray(frame) || frame.length === 0) {
     return violation('a WAMP message is a non-empty JSON array');
@@ -100,12 +82,12 @@ function decodeCall(frame: unknown[], maxUriLength: number): DecodeResult {
   if (typeof uri !== 'string') {
     return {
       ok: false,
-      violation: { kind: 'malformed', reason: 'CALL without a string procedure URI', closeCode: CloseCode.protocolError, callId },
+      violation: { kind: 'malformed', reason: 'CALL without a string procedure URI', callId },
     };
   }
   if (uri.length > maxUriLength) {
     const reason = `procedure URIs are limited to ${maxUriLength} characters`;
-    return { ok: false, violation: { kind: 'too-long', reason, closeCode: CloseCode.policyViolation, callId } };
+    return { ok: false, violation: { kind: 'too-long', reason, callId } };
   }
   return { ok: true, message: { type: MessageType.Call, callId, uri, args: frame.slice(3) } };
 }

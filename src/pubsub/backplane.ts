@@ -1,4 +1,4 @@
-import type { WampLogger } from '../router/wamp-logger.js';
+import type { WampLogger } from '../core/wamp-logger.js';
 import type { DeliveryFilter } from './delivery-filter.js';
 
 /** An event on its way between instances: the encoded EVENT frame and who may receive it. */

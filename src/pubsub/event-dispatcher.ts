@@ -1,8 +1,8 @@
-import type { WampCounters } from '../engine/wamp-counters.js';
-import { CloseCode } from '../protocol/decode.js';
+import type { WampCounters } from '../core/wamp-counters.js';
+import { CloseCode } from '../core/close-codes.js';
 import { encodeEvent } from '../protocol/encode.js';
 import type { ServerSession } from '../session/server-session.js';
-import { type TextFrame, textFrame } from '../transport/websocket/frames.js';
+import { type TextFrame, textFrame } from '../websocket/frames.js';
 import type { BackplaneMessage, WampBackplane } from './backplane.js';
 import type { DeliveryFilter } from './delivery-filter.js';
 import { forEachRecipient } from './delivery-filter.js';

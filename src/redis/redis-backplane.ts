@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BackplaneMessage, BackplaneSink, WampBackplane } from '../pubsub/backplane.js';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
-import { errorMessage } from '../router/call-error.js';
-import type { WampLogger } from '../router/wamp-logger.js';
+import { errorMessage } from '../core/errors.js';
+import type { WampLogger } from '../core/wamp-logger.js';
 import { ConnectionWatch } from './connection-watch.js';
 
 export interface RedisBackplaneOptions {

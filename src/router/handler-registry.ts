@@ -1,6 +1,6 @@
 import { UriPatternTable } from '../protocol/uri-pattern.js';
 import type { WampPublishDecision } from './publish-decision.js';
-import type { WampCallInvocation, WampPublishInvocation, WampSubscribeInvocation } from './invocation.js';
+import type { WampCallInvocation, WampPublishInvocation, WampSubscribeInvocation } from '../core/invocation.js';
 
 /** Handlers answer synchronously, or with a Promise; both are welcome. */
 export type CallHandler = (call: WampCallInvocation) => unknown;

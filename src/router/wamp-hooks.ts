@@ -1,7 +1,7 @@
-import type { WampCloseInfo, WampSession } from '../session/wamp-session.js';
-import { errorMessage } from './call-error.js';
-import type { WampCallInvocation } from './invocation.js';
-import type { ThrottledLog } from './throttled-log.js';
+import type { WampCloseInfo, WampSession } from '../core/wamp-session.js';
+import { errorMessage } from '../core/errors.js';
+import type { WampCallInvocation } from '../core/invocation.js';
+import type { ThrottledLog } from '../core/throttled-log.js';
 
 /** A publication as it was delivered (after any `@WampPublish` rewrite). */
 export interface WampPublication {

@@ -1,4 +1,5 @@
-import { CloseCode, decodeClientMessage } from '../protocol/decode.js';
+import { CloseCode } from '../core/close-codes.js';
+import { decodeClientMessage, type ProtocolViolation } from '../protocol/decode.js';
 import { encodeCallError, encodeCallResult, encodeWelcome } from '../protocol/encode.js';
 import { WampErrorDescription, WampErrorUri } from '../protocol/error-uris.js';
 import { MessageType } from '../protocol/message-type.js';
@@ -7,24 +8,41 @@ import { newSessionId } from '../protocol/session-id.js';
 import { publishFilter } from '../pubsub/delivery-filter.js';
 import type { EventDispatcher } from '../pubsub/event-dispatcher.js';
 import type { TopicIndex } from '../pubsub/topic-index.js';
-import { isPromiseLike } from '../session/serial-queue.js';
+import { isPromiseLike } from '../core/promises.js';
 import { ServerSession } from '../session/server-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { SessionSocket } from '../session/session-socket.js';
-import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
-import type { AccessPolicy } from '../auth/access-policy.js';
-import { type CallErrorReply, errorMessage, toCallError } from './call-error.js';
+import type { WampHandshake, WampIdentity } from '../core/wamp-session.js';
+import type { AccessPolicy } from './access-policy.js';
+import type { CallErrorMapper, CallErrorReply } from './call-error.js';
+import { errorMessage } from '../core/errors.js';
 import type { HandlerRegistry } from './handler-registry.js';
-import type { WampCallInvocation, WampPublishInvocation } from './invocation.js';
+import type { WampCallInvocation, WampPublishInvocation } from '../core/invocation.js';
 import { WampDelivery, type WampPublishDecision } from './publish-decision.js';
-import type { ResolvedLimits } from '../config/resolve-options.js';
-import type { RefusalKind, WampCounters } from '../engine/wamp-counters.js';
+import type { RefusalKind, WampCounters } from '../core/wamp-counters.js';
 import type { WampHooks } from './wamp-hooks.js';
-import type { ThrottledLog } from './throttled-log.js';
+import type { ThrottledLog } from '../core/throttled-log.js';
+
+/** The per-session limits the router enforces (see `WampLimits`), every default filled in. */
+export interface RouterLimits {
+  readonly prefixes: number;
+  readonly subscriptions: number;
+  readonly uriLength: number;
+  readonly callsInFlight: number;
+  readonly queuedPubSub: number;
+  readonly rate?: { readonly messagesPerSecond: number; readonly burst: number; readonly onExceed: 'close' | 'drop' };
+}
+
+/** How a frame the codec refused closes its session. */
+const VIOLATION_CLOSE_CODE: Readonly<Record<ProtocolViolation['kind'], number>> = {
+  'invalid-json': CloseCode.invalidPayload,
+  malformed: CloseCode.protocolError,
+  'too-long': CloseCode.policyViolation,
+};
 
 export interface RouterOptions {
   readonly serverIdent: string;
-  readonly limits: ResolvedLimits;
+  readonly limits: RouterLimits;
   /** What a PUBLISH without excludeMe or an exclude list does with the publisher. */
   readonly excludeMeByDefault: boolean;
   /** Send an unexpected error's message to the client as CALLERROR details. */
@@ -40,6 +58,8 @@ export interface RouterDependencies {
   readonly access: AccessPolicy;
   readonly counters: WampCounters;
   readonly logger: ThrottledLog;
+  /** What a handler threw, as a CALLERROR. */
+  readonly mapError: CallErrorMapper;
   readonly options: RouterOptions;
 }
 
@@ -81,7 +101,7 @@ export class WampRouter {
     if (!decoded.ok) {
       const { violation } = decoded;
       if (violation.callId === undefined) {
-        this.refuse(session, violation.kind, violation.reason, violation.closeCode);
+        this.refuse(session, violation.kind, violation.reason, VIOLATION_CLOSE_CODE[violation.kind]);
       } else {
         this.deps.counters.refuse(violation.kind);
         session.send(encodeCallError(violation.callId, WampErrorUri.invalidMessage, violation.reason));
@@ -234,7 +254,7 @@ export class WampRouter {
   }
 
   private fail(call: WampCallInvocation, error: unknown): void {
-    this.finishWithError(call, toCallError(error, this.deps.options.exposeInternalErrors), error);
+    this.finishWithError(call, this.deps.mapError(error), error);
   }
 
   private finishWithResult(call: WampCallInvocation, result: unknown): void {

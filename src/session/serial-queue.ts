@@ -1,3 +1,5 @@
+import { isPromiseLike } from '../core/promises.js';
+
 /**
  * Runs tasks one after another, in the order they were pushed. A task pushed while the queue
  * is idle runs at once, and a synchronous task leaves the queue idle again, so the common case
@@ -56,8 +58,4 @@ export class SerialQueue {
     this.length--;
     this.onError(error);
   };
-}
-
-export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }

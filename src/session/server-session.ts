@@ -1,9 +1,9 @@
-import { CompiledPermissions } from '../auth/permissions.js';
+import { CompiledPermissions } from '../permissions/permissions.js';
 import { PrefixMap } from '../protocol/curie.js';
 import { SerialQueue } from './serial-queue.js';
-import type { TextFrame } from '../transport/websocket/frames.js';
+import type { TextFrame } from '../websocket/frames.js';
 import type { SessionSocket } from './session-socket.js';
-import type { WampHandshake, WampIdentity, WampSession } from './wamp-session.js';
+import type { WampHandshake, WampIdentity, WampSession } from '../core/wamp-session.js';
 
 const NO_TOPICS: ReadonlySet<string> = new Set();
 

@@ -1,4 +1,4 @@
-import type { TextFrame } from '../transport/websocket/frames.js';
+import type { TextFrame } from '../websocket/frames.js';
 
 /** The part of a WebSocket connection a session needs. */
 export interface SessionSocket {

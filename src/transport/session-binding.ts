@@ -1,15 +1,15 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { CloseCode } from '../protocol/decode.js';
-import { errorMessage } from '../router/call-error.js';
-import type { WampCounters } from '../engine/wamp-counters.js';
+import { CloseCode } from '../core/close-codes.js';
+import { errorMessage } from '../core/errors.js';
+import type { WampCounters } from '../core/wamp-counters.js';
 import type { WampHooks } from '../router/wamp-hooks.js';
-import type { ThrottledLog } from '../router/throttled-log.js';
+import type { ThrottledLog } from '../core/throttled-log.js';
 import type { WampRouter } from '../router/wamp-router.js';
 import type { ServerSession } from '../session/server-session.js';
-import type { WampHandshake, WampIdentity } from '../session/wamp-session.js';
+import type { WampHandshake, WampIdentity } from '../core/wamp-session.js';
 import type { WampConnectionAcceptor } from './wamp-websocket-server.js';
-import type { WebSocketConnection } from './websocket/websocket-connection.js';
+import type { WebSocketConnection } from '../websocket/websocket-connection.js';
 
 type SessionConnection = WebSocketConnection<ServerSession>;
 

@@ -2,12 +2,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
-import { errorMessage } from '../router/call-error.js';
-import type { ThrottledLog } from '../router/throttled-log.js';
-import type { WampIdentity } from '../session/wamp-session.js';
+import { errorMessage } from '../core/errors.js';
+import type { ThrottledLog } from '../core/throttled-log.js';
+import type { WampIdentity } from '../core/wamp-session.js';
 import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
-import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from './websocket/upgrade.js';
-import { batchingWrites, type ConnectionLimits, type ConnectionListener, WebSocketConnection } from './websocket/websocket-connection.js';
+import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from '../websocket/upgrade.js';
+import { batchingWrites, type ConnectionLimits, type ConnectionListener, WebSocketConnection } from '../websocket/websocket-connection.js';
 
 export interface WampTransportOptions {
   readonly path: string;

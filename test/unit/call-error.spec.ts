@@ -8,8 +8,9 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { WampErrorDescription, WampErrorUri } from '../../src/protocol/error-uris.js';
-import { errorMessage, toCallError } from '../../src/router/call-error.js';
-import { WampException } from '../../src/router/wamp-exception.js';
+import { errorMessage } from '../../src/core/errors.js';
+import { nestCallErrorMapper } from '../../src/nest/http-exception-mapping.js';
+import { WampException } from '../../src/core/wamp-exception.js';
 
 describe('error URIs', () => {
   it('keep clj-wamp\'s exact strings', () => {
@@ -24,7 +25,10 @@ describe('error URIs', () => {
   });
 });
 
-describe('toCallError', () => {
+/** The mapping the Nest module hands the router. */
+const toCallError = (error: unknown, exposeInternalErrors: boolean) => nestCallErrorMapper(exposeInternalErrors)(error);
+
+describe('the CALLERROR mapping (nestCallErrorMapper)', () => {
   describe.each([false, true])('exposeInternalErrors = %s', (expose) => {
     describe('WampException', () => {
       it('is used as thrown', () => {

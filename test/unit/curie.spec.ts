@@ -105,14 +105,6 @@ describe('PrefixMap', () => {
     });
   });
 
-  it('clear() forgets every prefix', () => {
-    const map = mapWith({ calc: CALC, event: 'http://e#' });
-    map.clear();
-    expect(map.size).toBe(0);
-    expect(map.has('calc')).toBe(false);
-    expect(map.resolve('calc:square')).toBe('calc:square');
-  });
-
   it('maps belong to one connection: two maps do not share prefixes', () => {
     const a = mapWith({ calc: CALC });
     const b = new PrefixMap();

@@ -1,4 +1,4 @@
-import { CloseCode, decodeClientMessage, type DecodeResult, type ProtocolViolation } from '../../src/protocol/decode.js';
+import { decodeClientMessage, type DecodeResult, type ProtocolViolation } from '../../src/protocol/decode.js';
 import { MessageType } from '../../src/protocol/message-type.js';
 import type { ClientMessage, PublishMessage } from '../../src/protocol/messages.js';
 
@@ -21,14 +21,6 @@ function expectPublish(result: DecodeResult): PublishMessage {
   return message;
 }
 
-describe('CloseCode', () => {
-  it('has the codes the protocol layer uses', () => {
-    expect(CloseCode.protocolError).toBe(1002);
-    expect(CloseCode.invalidPayload).toBe(1007);
-    expect(CloseCode.killed).toBe(3000);
-  });
-});
-
 describe('decodeClientMessage', () => {
   describe('frames that are not JSON', () => {
     it.each([
@@ -43,8 +35,7 @@ describe('decodeClientMessage', () => {
       ['comment', '[5, "t"] // x'],
     ])('%s → 1007 (invalid payload)', (_name, text) => {
       const violation = expectViolation(decodeClientMessage(text));
-      expect(violation.closeCode).toBe(CloseCode.invalidPayload);
-      expect(violation.closeCode).toBe(1007);
+      expect(violation.kind).toBe('invalid-json');
       expect(violation.callId).toBeUndefined();
       expect(typeof violation.reason).toBe('string');
       expect(violation.reason.length).toBeGreaterThan(0);
@@ -64,8 +55,7 @@ describe('decodeClientMessage', () => {
       ['empty array with whitespace', ' [ ] '],
     ])('%s → 1002 (protocol error)', (_name, text) => {
       const violation = expectViolation(decodeClientMessage(text));
-      expect(violation.closeCode).toBe(CloseCode.protocolError);
-      expect(violation.closeCode).toBe(1002);
+      expect(violation.kind).toBe('malformed');
       expect(violation).not.toHaveProperty('callId');
     });
   });
@@ -79,7 +69,7 @@ describe('decodeClientMessage', () => {
       ['EVENT', [8, 'http://x/t', 'event']],
     ])('server-only %s → 1002 naming the type', (_name, frame) => {
       const violation = expectViolation(decodeValue(frame));
-      expect(violation.closeCode).toBe(CloseCode.protocolError);
+      expect(violation.kind).toBe('malformed');
       expect(violation.reason).toContain(String(frame[0]));
       expect(violation).not.toHaveProperty('callId');
     });
@@ -97,14 +87,14 @@ describe('decodeClientMessage', () => {
       ['an object', [{}, 'x']],
     ])('unknown type %s → 1002', (_name, frame) => {
       const violation = expectViolation(decodeValue(frame));
-      expect(violation.closeCode).toBe(CloseCode.protocolError);
+      expect(violation.kind).toBe('malformed');
       expect(violation).not.toHaveProperty('callId');
     });
 
     it('a lone type id with nothing else is refused for every type', () => {
       for (let type = 0; type <= 9; type++) {
         const violation = expectViolation(decodeValue([type]));
-        expect(violation.closeCode).toBe(CloseCode.protocolError);
+        expect(violation.kind).toBe('malformed');
         expect(violation).not.toHaveProperty('callId');
       }
     });
@@ -145,7 +135,7 @@ describe('decodeClientMessage', () => {
       ['object uri', [1, 'p', {}]],
     ])('%s → 1002', (_name, frame) => {
       const violation = expectViolation(decodeValue(frame));
-      expect(violation.closeCode).toBe(CloseCode.protocolError);
+      expect(violation.kind).toBe('malformed');
       expect(violation).not.toHaveProperty('callId');
     });
   });
@@ -204,7 +194,7 @@ describe('decodeClientMessage', () => {
       ['numeric call id and numeric uri', [2, 1, 2]],
     ])('%s → 1002 without a call id', (_name, frame) => {
       const violation = expectViolation(decodeValue(frame));
-      expect(violation.closeCode).toBe(CloseCode.protocolError);
+      expect(violation.kind).toBe('malformed');
       expect(violation).not.toHaveProperty('callId');
     });
 
@@ -219,7 +209,7 @@ describe('decodeClientMessage', () => {
     ])('string call id with %s → violation that carries the call id', (_name, frame) => {
       const violation = expectViolation(decodeValue(frame));
       expect(violation.callId).toBe('call-1');
-      expect(violation.closeCode).toBe(CloseCode.protocolError);
+      expect(violation.kind).toBe('malformed');
       expect(violation.reason.length).toBeGreaterThan(0);
     });
 
@@ -254,7 +244,7 @@ describe('decodeClientMessage', () => {
       ['object topic', [type, { topic: 'http://x/t' }]],
     ])('%s → 1002', (_name, frame) => {
       const violation = expectViolation(decodeValue(frame));
-      expect(violation.closeCode).toBe(CloseCode.protocolError);
+      expect(violation.kind).toBe('malformed');
       expect(violation).not.toHaveProperty('callId');
       expect(violation.reason).toContain(name);
     });
@@ -375,7 +365,7 @@ describe('decodeClientMessage', () => {
       ['numeric topic with lists', [7, 5, 'e', [], []]],
     ])('%s → 1002', (_name, frame) => {
       const violation = expectViolation(decodeValue(frame));
-      expect(violation.closeCode).toBe(CloseCode.protocolError);
+      expect(violation.kind).toBe('malformed');
       expect(violation).not.toHaveProperty('callId');
     });
   });

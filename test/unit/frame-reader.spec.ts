@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { FrameReader, type FrameSink } from '../../src/transport/websocket/frame-reader.js';
-import { Opcode } from '../../src/transport/websocket/frames.js';
+import { FrameReader, type FrameSink } from '../../src/websocket/frame-reader.js';
+import { Opcode } from '../../src/websocket/frames.js';
 import { clientFrame } from '../support/websocket-frames.js';
 
 type Seen =

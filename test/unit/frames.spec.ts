@@ -1,5 +1,5 @@
-import { isSendableCloseCode } from '../../src/transport/websocket/close-codes.js';
-import { closePayload, encodeFrame, Opcode, textFrame } from '../../src/transport/websocket/frames.js';
+import { isSendableCloseCode } from '../../src/core/close-codes.js';
+import { closePayload, encodeFrame, Opcode, textFrame } from '../../src/websocket/frames.js';
 import { readServerFrame } from '../support/websocket-frames.js';
 
 describe('server frames', () => {

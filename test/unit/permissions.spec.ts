@@ -1,4 +1,5 @@
-import { CompiledPermissions, permissionsProblem, type WampPermissions } from '../../src/auth/permissions.js';
+import { CompiledPermissions, permissionsProblem } from '../../src/permissions/permissions.js';
+import type { WampPermissions } from '../../src/core/wamp-permissions.js';
 
 const RPC = 'http://x/rpc#';
 const EV = 'http://x/event#';

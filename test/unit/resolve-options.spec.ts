@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_PAYLOAD, resolveWampOptions } from '../../src/config/resolve-options.js';
-import { WampOptionsError } from '../../src/config/wamp-options-error.js';
+import { WampOptionsError } from '../../src/core/wamp-options-error.js';
 import { MemoryBackplane } from '../../src/pubsub/backplane.js';
 import type { WampModuleOptions } from '../../src/config/wamp-module-options.js';
 import { NEST_WAMP_VERSION } from '../../src/version.js';

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
-import { isPromiseLike, SerialQueue } from '../../src/session/serial-queue.js';
+import { isPromiseLike } from '../../src/core/promises.js';
+import { SerialQueue } from '../../src/session/serial-queue.js';
 import { deferred } from '../support/until.js';
 
 /** Lets every pending promise reaction run (a macrotask turn; not a timed sleep). */

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
-import { LOG_LINES_PER_MINUTE, ThrottledLog } from '../../src/router/throttled-log.js';
-import type { WampLogger } from '../../src/router/wamp-logger.js';
+import { LOG_LINES_PER_MINUTE, ThrottledLog } from '../../src/core/throttled-log.js';
+import type { WampLogger } from '../../src/core/wamp-logger.js';
 
 function recordingLogger(): WampLogger & { lines: string[] } {
   const lines: string[] = [];

@@ -1,4 +1,4 @@
-import type { WampActionKind } from '../../router/invocation.js';
+import type { WampActionKind } from '../../core/invocation.js';
 import { WAMP_HANDLER_METADATA } from '../wamp.constants.js';
 
 /** What a WAMP handler decorator records on its method. */

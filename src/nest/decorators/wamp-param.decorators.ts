@@ -1,6 +1,6 @@
 import type { PipeTransform, Type } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
-import type { WampSession as WampSessionShape } from '../../session/wamp-session.js';
+import type { WampSession as WampSessionShape } from '../../core/wamp-session.js';
 import { WampParamtype } from '../wamp.constants.js';
 
 type Pipe = Type<PipeTransform> | PipeTransform;

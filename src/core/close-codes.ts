@@ -1,5 +1,8 @@
-/** The WebSocket close codes (RFC 6455, 7.4.1) this server sends, or reports for what it received. */
-export const WebSocketCloseCode = {
+/**
+ * The close codes a session ends with: the WebSocket ones (RFC 6455, 7.4.1) this server sends or
+ * reports for what it received, and WAMP's for a session the application killed.
+ */
+export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
   protocolError: 1002,
@@ -12,6 +15,8 @@ export const WebSocketCloseCode = {
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
+  /** Application-requested end of a session (a `WampException` with `kill`), as AutobahnPython. */
+  killed: 3000,
 } as const;
 
 /** Whether a close frame may carry this code (RFC 6455 7.4; 1004-1006 and 1015 never go on the wire). */

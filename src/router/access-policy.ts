@@ -1,7 +1,7 @@
-import type { WampActionKind } from '../router/invocation.js';
+import type { WampActionKind } from '../core/invocation.js';
 import type { ServerSession } from '../session/server-session.js';
-import type { WampSession } from '../session/wamp-session.js';
-import { isCraProcedure } from './cra-uris.js';
+import type { WampSession } from '../core/wamp-session.js';
+import { isCraProcedure } from '../protocol/cra-uris.js';
 
 /**
  * Who may do what. Without the `auth` option everyone may do everything. With it, a session

@@ -1,4 +1,4 @@
-import type { ThrottledLogKind } from '../router/throttled-log.js';
+import type { ThrottledLogKind } from './throttled-log.js';
 
 /** Why a frame or a session was refused, for the counters (see README, "Limits"). */
 export type RefusalKind =

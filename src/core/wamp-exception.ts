@@ -1,5 +1,4 @@
-import { IntrinsicException } from '@nestjs/common';
-import type { WampCloseInfo } from '../session/wamp-session.js';
+import type { WampCloseInfo } from './wamp-session.js';
 
 /** Options of a `WampException`. */
 export interface WampExceptionOptions {
@@ -13,11 +12,12 @@ export interface WampExceptionOptions {
 /**
  * Throw it from an RPC handler (or a guard, pipe, interceptor or filter around one) to answer
  * the call with `[4, callId, uri, desc, details]`. Details are left out when undefined. It is an
- * expected outcome, so Nest does not log it as an error.
+ * expected outcome: the handler pipeline does not log it as an error (as Nest's own
+ * `IntrinsicException`s are not).
  */
 const KILLED: WampCloseInfo = { code: 3000, reason: 'killed by the application' };
 
-export class WampException extends IntrinsicException {
+export class WampException extends Error {
   readonly kill: WampCloseInfo | undefined;
 
   constructor(

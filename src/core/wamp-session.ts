@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { WampPermissions } from '../auth/permissions.js';
+import type { WampPermissions } from './wamp-permissions.js';
 
 /** What the HTTP upgrade request of a session said, kept for guards and hooks. */
 export interface WampHandshake {

@@ -1,4 +1,4 @@
-import type { WampSession } from '../session/wamp-session.js';
+import type { WampSession } from './wamp-session.js';
 
 /** What a handler is being asked to do; guards and interceptors read it from the context. */
 export type WampInvocation = WampCallInvocation | WampSubscribeInvocation | WampPublishInvocation;

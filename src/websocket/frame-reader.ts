@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { ByteAccumulator } from './byte-accumulator.js';
-import { isSendableCloseCode, WebSocketCloseCode } from './close-codes.js';
+import { isSendableCloseCode, CloseCode } from '../core/close-codes.js';
 import { Opcode } from './frames.js';
 
 /** What a `FrameReader` finds in the bytes a client sends. */
@@ -147,8 +147,8 @@ export class FrameReader {
     const second = chunk[offset + 1];
     const opcode = first & 0x0f;
     const final = (first & 0x80) !== 0;
-    if ((first & 0x70) !== 0) return this.fail(WebSocketCloseCode.protocolError, 'reserved bits set (no extension was agreed)');
-    if ((second & 0x80) === 0) return this.fail(WebSocketCloseCode.protocolError, 'client frames must be masked');
+    if ((first & 0x70) !== 0) return this.fail(CloseCode.protocolError, 'reserved bits set (no extension was agreed)');
+    if ((second & 0x80) === 0) return this.fail(CloseCode.protocolError, 'client frames must be masked');
 
     let length = second & 0x7f;
     let headerBytes = 6;
@@ -160,14 +160,14 @@ export class FrameReader {
       headerBytes = MAX_HEADER_BYTES;
       if (available < headerBytes) return this.incomplete(headerBytes);
       const high = chunk.readUInt32BE(offset + 2);
-      if (high > 0x1fffff) return this.fail(WebSocketCloseCode.messageTooBig, 'payload length over 2^53 - 1');
+      if (high > 0x1fffff) return this.fail(CloseCode.messageTooBig, 'payload length over 2^53 - 1');
       length = high * 0x100000000 + chunk.readUInt32BE(offset + 6);
     }
 
     if (opcode >= Opcode.close) {
-      if (opcode > Opcode.pong) return this.fail(WebSocketCloseCode.protocolError, `unknown opcode ${opcode}`);
-      if (!final) return this.fail(WebSocketCloseCode.protocolError, 'control frames may not be fragmented');
-      if (length > 125) return this.fail(WebSocketCloseCode.protocolError, 'control frames carry at most 125 bytes');
+      if (opcode > Opcode.pong) return this.fail(CloseCode.protocolError, `unknown opcode ${opcode}`);
+      if (!final) return this.fail(CloseCode.protocolError, 'control frames may not be fragmented');
+      if (length > 125) return this.fail(CloseCode.protocolError, 'control frames carry at most 125 bytes');
     } else {
       if (!this.admitsDataFrame(opcode, length)) return 0;
       if (this.discarding) return this.skipDataFrame(final, headerBytes, length, available);
@@ -184,19 +184,19 @@ export class FrameReader {
   /** Fragmentation order and the limits, checked on the header, before any payload is kept; false after a violation. */
   private admitsDataFrame(opcode: number, length: number): boolean {
     if (opcode === Opcode.continuation) {
-      if (!this.inMessage) return this.refuse(WebSocketCloseCode.protocolError, 'continuation frame without a message to continue');
+      if (!this.inMessage) return this.refuse(CloseCode.protocolError, 'continuation frame without a message to continue');
     } else if (opcode === Opcode.text || opcode === Opcode.binary) {
-      if (this.inMessage) return this.refuse(WebSocketCloseCode.protocolError, 'new message before the previous one was finished');
+      if (this.inMessage) return this.refuse(CloseCode.protocolError, 'new message before the previous one was finished');
     } else {
-      return this.refuse(WebSocketCloseCode.protocolError, `unknown opcode ${opcode}`);
+      return this.refuse(CloseCode.protocolError, `unknown opcode ${opcode}`);
     }
     if (this.discarding) return true;
     const { maxPayload, maxFragments } = this.limits;
     if (opcode === Opcode.continuation && this.messageFrames >= maxFragments) {
-      return this.refuse(WebSocketCloseCode.messageTooBig, `messages are limited to ${maxFragments} fragments`);
+      return this.refuse(CloseCode.messageTooBig, `messages are limited to ${maxFragments} fragments`);
     }
     if (this.message.length + length > maxPayload) {
-      return this.refuse(WebSocketCloseCode.messageTooBig, `messages are limited to ${maxPayload} bytes`);
+      return this.refuse(CloseCode.messageTooBig, `messages are limited to ${maxPayload} bytes`);
     }
     return true;
   }
@@ -245,7 +245,7 @@ export class FrameReader {
 
   private deliver(payload: Buffer, isBinary: boolean): void {
     if (!isBinary && !isUtf8(payload)) {
-      this.fail(WebSocketCloseCode.invalidPayload, 'text message is not valid UTF-8');
+      this.fail(CloseCode.invalidPayload, 'text message is not valid UTF-8');
       return;
     }
     this.sink.onMessage(payload, isBinary);
@@ -254,16 +254,16 @@ export class FrameReader {
   private readClose(payload: Buffer): void {
     if (payload.length === 0) {
       this.stop();
-      return this.sink.onCloseFrame(WebSocketCloseCode.noStatus, '');
+      return this.sink.onCloseFrame(CloseCode.noStatus, '');
     }
     const code = payload.length >= 2 ? payload.readUInt16BE(0) : 0;
     if (payload.length === 1 || !isSendableCloseCode(code)) {
-      this.fail(WebSocketCloseCode.protocolError, 'invalid close frame');
+      this.fail(CloseCode.protocolError, 'invalid close frame');
       return;
     }
     const reason = payload.subarray(2);
     if (!isUtf8(reason)) {
-      this.fail(WebSocketCloseCode.invalidPayload, 'close reason is not valid UTF-8');
+      this.fail(CloseCode.invalidPayload, 'close reason is not valid UTF-8');
       return;
     }
     const text = reason.toString();

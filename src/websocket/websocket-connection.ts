@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { FrameReader, type FrameReaderLimits, type FrameSink } from './frame-reader.js';
-import { isSendableCloseCode, WebSocketCloseCode } from './close-codes.js';
+import { isSendableCloseCode, CloseCode } from '../core/close-codes.js';
 import { closePayload, encodeFrame, Opcode, type TextFrame } from './frames.js';
 
 /**
@@ -72,7 +72,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /** open → closing (the server's close frame is out) → ended (nothing more is written: FIN sent, or the socket destroyed). */
   private state: 'open' | 'closing' | 'ended' = 'open';
   private closeReceived = false;
-  private closeCode: number = WebSocketCloseCode.abnormal;
+  private closeCode: number = CloseCode.abnormal;
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined = undefined;
   /** What was written since the last flush (one frame, or several), sent at the next flush in one write. */
@@ -157,7 +157,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
   close(code: number, reason: string): void {
     if (this.state !== 'open') return;
     this.state = 'closing';
-    const sendable = isSendableCloseCode(code) ? code : WebSocketCloseCode.internalError;
+    const sendable = isSendableCloseCode(code) ? code : CloseCode.internalError;
     this.write(encodeFrame(Opcode.close, closePayload(sendable, reason)));
     // Only the client's close frame matters from now on: its messages are not kept.
     this.reader.discardData();
@@ -192,7 +192,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.closeCode = code;
     this.closeReason = reason;
     // Echo the client's code and reason, as the RFC suggests; a close without a code is answered with 1000.
-    if (this.state === 'open') this.close(code === WebSocketCloseCode.noStatus ? WebSocketCloseCode.normal : code, reason);
+    if (this.state === 'open') this.close(code === CloseCode.noStatus ? CloseCode.normal : code, reason);
     else this.end();
   }
 

@@ -1,0 +1,25 @@
+import type { WampActionKind } from './invocation.js';
+
+/**
+ * What an authenticated session may do, with clj-wamp's semantics: `{ all: true }`; per
+ * category `{ rpc: true, subscribe: false, publish: true }`; or per URI
+ * `{ rpc: { [uri]: true }, subscribe: { [uri]: true, [other]: false } }`, where keys may be prefix
+ * patterns (`http://x/feed/*`) or `*`, matched like topic rules (the most specific wins).
+ * Anything not granted is denied.
+ */
+export interface WampPermissions {
+  readonly all?: boolean;
+  readonly rpc?: WampCategoryPermission;
+  readonly subscribe?: WampCategoryPermission;
+  readonly publish?: WampCategoryPermission;
+}
+
+export type WampCategoryPermission = boolean | Readonly<Record<string, boolean>>;
+
+export type WampPermissionCategory = 'rpc' | 'subscribe' | 'publish';
+
+export const CATEGORY_OF: Readonly<Record<WampActionKind, WampPermissionCategory>> = {
+  call: 'rpc',
+  subscribe: 'subscribe',
+  publish: 'publish',
+};
