@@ -101,8 +101,8 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
    * `authreq(authKey?, authExtra?)`: the challenge (a JSON string), or null for anonymous. Answers
    * synchronously unless a secret has to be looked up.
    */
-  private authreq(call: WampCallInvocation): string | null | Promise<string> {
-    const session = call.session as ServerSession;
+  private authreq(call: WampCallInvocation<ServerSession>): string | null | Promise<string> {
+    const { session } = call;
     const [authKey, extra] = call.args;
     if (session.identity) throw craError(CraError.alreadyAuthenticated);
     const exchange = this.exchanges.get(session.id);
@@ -154,8 +154,8 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
    * `auth(signature?)`: the session's permissions once the signature is right. Answers
    * synchronously when the permissions callback does.
    */
-  private auth(call: WampCallInvocation): ExpandedPermissions | Promise<ExpandedPermissions> {
-    const session = call.session as ServerSession;
+  private auth(call: WampCallInvocation<ServerSession>): ExpandedPermissions | Promise<ExpandedPermissions> {
+    const { session } = call;
     const [signature] = call.args;
     if (session.identity) throw craError(CraError.alreadyAuthenticated);
     const exchange = this.exchanges.get(session.id);

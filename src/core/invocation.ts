@@ -1,13 +1,16 @@
 import type { WampSession } from './wamp-session.js';
 
-/** What a handler is being asked to do; guards and interceptors read it from the context. */
-export type WampInvocation = WampCallInvocation | WampSubscribeInvocation | WampPublishInvocation;
+/**
+ * What a handler is being asked to do; guards and interceptors read it from the context. The
+ * router builds them with its own session class (`S`); handlers see the public `WampSession`.
+ */
+export type WampInvocation<S extends WampSession = WampSession> = WampCallInvocation<S> | WampSubscribeInvocation<S> | WampPublishInvocation<S>;
 
 export type WampActionKind = WampInvocation['kind'];
 
-export interface WampCallInvocation {
+export interface WampCallInvocation<S extends WampSession = WampSession> {
   readonly kind: 'call';
-  readonly session: WampSession;
+  readonly session: S;
   /** The procedure URI, CURI resolved. */
   readonly uri: string;
   readonly callId: string;
@@ -15,16 +18,16 @@ export interface WampCallInvocation {
   args: unknown[];
 }
 
-export interface WampSubscribeInvocation {
+export interface WampSubscribeInvocation<S extends WampSession = WampSession> {
   readonly kind: 'subscribe';
-  readonly session: WampSession;
+  readonly session: S;
   /** The topic URI, CURI resolved. */
   readonly uri: string;
 }
 
-export interface WampPublishInvocation {
+export interface WampPublishInvocation<S extends WampSession = WampSession> {
   readonly kind: 'publish';
-  readonly session: WampSession;
+  readonly session: S;
   /** The topic URI, CURI resolved. */
   readonly uri: string;
   event: unknown;

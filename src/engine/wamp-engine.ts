@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { AccessPolicy } from '../router/access-policy.js';
+import { WampBroker } from '../broker/wamp-broker.js';
 import { CraAuthenticator } from '../auth/cra-authenticator.js';
 import { permissionsProblem } from '../permissions/permissions.js';
 import type { ResolvedAuthOptions } from '../auth/resolve-auth-options.js';
@@ -28,31 +29,40 @@ export interface WampUpgradeDelegate {
   serveWamp(transport: WampWebSocketServer): boolean;
 }
 
+/** Where an adapter that already serves upgrades on the app's HTTP server offers to serve WAMP's path (`WampWsAdapter`). */
+export abstract class WampUpgradeHost {
+  abstract delegateUpgrades(delegate: WampUpgradeDelegate): void;
+}
+
 /**
- * One WAMP server: the handler registry, sessions, topic index, router and WebSocket transport,
- * wired together. The Nest module owns one per application and fills its registry at bootstrap.
+ * One WAMP server, and the one owner of its runtime state: the handler registry, sessions,
+ * topic index, router and WebSocket transport, wired together. The Nest module owns one per
+ * application and hands each consumer only the part it needs: the broker its `WampBroker`, the
+ * permission guard the `AccessPolicy`, the explorer the registry, hooks and log, the WebSocket
+ * adapter the `WampUpgradeHost` side, and the server host `start` and `stop`.
  */
-export class WampEngine {
+export class WampEngine implements WampUpgradeHost {
   readonly handlers = new HandlerRegistry();
-  readonly counters = new WampCounters();
   /** The logger, with the lines clients can provoke rate limited. */
   readonly log: ThrottledLog;
-  readonly sessions = new SessionRegistry();
-  readonly backplane: WampBackplane;
-  readonly topics: TopicIndex;
-  readonly dispatcher: EventDispatcher;
   readonly hooks: WampHooks;
   readonly access: AccessPolicy;
+  readonly broker: WampBroker;
+  readonly backplane: WampBackplane;
   /** WAMP-CRA, when the `auth` option is set. */
   readonly authenticator?: CraAuthenticator;
-  readonly router: WampRouter;
-  readonly transport: WampWebSocketServer<ServerSession>;
+  private readonly counters = new WampCounters();
+  private readonly sessions = new SessionRegistry();
+  private readonly topics: TopicIndex;
+  private readonly dispatcher: EventDispatcher;
+  private readonly router: WampRouter;
+  private readonly transport: WampWebSocketServer<ServerSession>;
   private upgradeDelegate?: WampUpgradeDelegate;
   private heartbeat?: NodeJS.Timeout;
 
   constructor(
-    readonly options: ResolvedWampOptions,
-    readonly logger: WampLogger,
+    private readonly options: ResolvedWampOptions,
+    private readonly logger: WampLogger,
     /** What a handler threw, as a CALLERROR (the Nest module adds Nest's exceptions to the default). */
     mapError: CallErrorMapper = callErrorMapper(options.exposeInternalErrors),
   ) {
@@ -61,7 +71,7 @@ export class WampEngine {
     this.topics = new TopicIndex({ activated: (topic) => backplane.watch(topic), deactivated: (topic) => backplane.unwatch(topic) });
     this.dispatcher = new EventDispatcher(this.topics, backplane, options.slowConsumer, this.counters);
     this.hooks = new WampHooks(log);
-    this.access = new AccessPolicy(options.auth !== undefined);
+    this.access = new AccessPolicy(options.auth !== undefined, options.auth?.globalGuard === true, this.sessions);
     if (options.auth) {
       this.authenticator = new CraAuthenticator(options.auth, this.handlers, log);
       this.hooks.register(this.authenticator, 'nest-wamp');
@@ -84,6 +94,14 @@ export class WampEngine {
       log,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
     );
+    this.broker = new WampBroker({
+      dispatcher: this.dispatcher,
+      topics: this.topics,
+      sessions: this.sessions,
+      router: this.router,
+      stats: () => this.stats(),
+      address: () => this.transport.address(),
+    });
     this.registerStaticTopics();
   }
 

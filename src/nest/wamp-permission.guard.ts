@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { WampEngine } from '../engine/wamp-engine.js';
+import { AccessPolicy } from '../router/access-policy.js';
 import { getWampInvocation, isWampContext } from './wamp-context.js';
 
 /**
@@ -10,12 +10,12 @@ import { getWampInvocation, isWampContext } from './wamp-context.js';
  */
 @Injectable()
 export class WampPermissionGuard implements CanActivate {
-  constructor(protected readonly engine: WampEngine) {}
+  constructor(protected readonly access: AccessPolicy) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!isWampContext(context)) return true;
     const { session, kind, uri } = getWampInvocation(context);
-    return this.engine.access.allows(session, kind, uri);
+    return this.access.allows(session, kind, uri);
   }
 }
 
@@ -23,6 +23,6 @@ export class WampPermissionGuard implements CanActivate {
 @Injectable()
 export class WampGlobalPermissionGuard extends WampPermissionGuard {
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    return this.engine.options.auth?.globalGuard !== true || super.canActivate(context);
+    return !this.access.guardsEveryHandler || super.canActivate(context);
   }
 }

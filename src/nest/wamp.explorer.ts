@@ -1,8 +1,9 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { WampEngine } from '../engine/wamp-engine.js';
-import { WampRegistrationError } from '../router/handler-registry.js';
+import { ThrottledLog } from '../core/throttled-log.js';
+import { HandlerRegistry, WampRegistrationError } from '../router/handler-registry.js';
+import { WampHooks } from '../router/wamp-hooks.js';
 import type { PublishHandler } from '../router/handler-registry.js';
 import { uriPatternKind } from '../protocol/uri-pattern.js';
 import type { WampHandlerMetadata } from './decorators/wamp-handler.decorators.js';
@@ -12,7 +13,7 @@ import { WampMetadataAccessor } from './wamp-metadata.accessor.js';
 /**
  * Finds, once at startup, every provider method decorated with `@WampRpc`, `@WampSubscribe`
  * or `@WampPublish` and every provider implementing a lifecycle hook interface, and registers
- * them with the engine.
+ * them with the server's handler registry and hooks.
  */
 @Injectable()
 export class WampExplorer implements OnModuleInit {
@@ -23,7 +24,9 @@ export class WampExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly handlerFactory: WampHandlerFactory,
-    private readonly engine: WampEngine,
+    private readonly handlers: HandlerRegistry,
+    private readonly hooks: WampHooks,
+    private readonly log: ThrottledLog,
   ) {}
 
   onModuleInit(): void {
@@ -51,7 +54,7 @@ export class WampExplorer implements OnModuleInit {
       }
       return;
     }
-    this.engine.hooks.register(instance);
+    this.hooks.register(instance);
     for (const { methodName, handler } of handlers) {
       this.register(instance, methodName, handler, `${wrapper.metatype?.name ?? instance.constructor.name}.${methodName}`);
     }
@@ -62,8 +65,8 @@ export class WampExplorer implements OnModuleInit {
     if (typeof uri !== 'string' || uri.length === 0) {
       throw new WampRegistrationError(`${source}: a WAMP URI must be a non-empty string.`);
     }
-    const handler = this.handlerFactory.create(instance, methodName, source, this.engine.log);
-    const handlers = this.engine.handlers;
+    const handler = this.handlerFactory.create(instance, methodName, source, this.log);
+    const handlers = this.handlers;
     switch (kind) {
       case 'call':
         if (uriPatternKind(uri) !== 'exact') {

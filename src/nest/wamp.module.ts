@@ -3,7 +3,11 @@ import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { WampBroker } from '../broker/wamp-broker.js';
 import { resolveWampOptions } from '../config/resolve-options.js';
 import type { WampModuleOptions } from '../config/wamp-module-options.js';
-import { WampEngine } from '../engine/wamp-engine.js';
+import { WampEngine, WampUpgradeHost } from '../engine/wamp-engine.js';
+import { ThrottledLog } from '../core/throttled-log.js';
+import { AccessPolicy } from '../router/access-policy.js';
+import { HandlerRegistry } from '../router/handler-registry.js';
+import { WampHooks } from '../router/wamp-hooks.js';
 import { nestCallErrorMapper } from './http-exception-mapping.js';
 import { WampExplorer } from './wamp.explorer.js';
 import { WampHandlerFactory } from './wamp-handler.factory.js';
@@ -33,12 +37,18 @@ import { WampServerHost } from './wamp-server.host.js';
       },
       inject: [WAMP_MODULE_OPTIONS],
     },
-    WampBroker,
+    // Each consumer gets the part of the server it needs, not the server.
+    { provide: WampBroker, useFactory: (engine: WampEngine) => engine.broker, inject: [WampEngine] },
+    { provide: AccessPolicy, useFactory: (engine: WampEngine) => engine.access, inject: [WampEngine] },
+    { provide: WampUpgradeHost, useExisting: WampEngine },
+    { provide: HandlerRegistry, useFactory: (engine: WampEngine) => engine.handlers, inject: [WampEngine] },
+    { provide: WampHooks, useFactory: (engine: WampEngine) => engine.hooks, inject: [WampEngine] },
+    { provide: ThrottledLog, useFactory: (engine: WampEngine) => engine.log, inject: [WampEngine] },
     WampHandlerFactory,
     WampExplorer,
     WampServerHost,
   ],
-  exports: [WampBroker, WampEngine],
+  exports: [WampBroker, AccessPolicy, WampUpgradeHost],
 })
 export class WampModule extends ConfigurableWampModule {
   static override forRoot(options: typeof WAMP_OPTIONS_TYPE): DynamicModule {

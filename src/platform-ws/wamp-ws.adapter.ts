@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import { WampEngine, type WampUpgradeDelegate } from '../engine/wamp-engine.js';
+import { WampUpgradeHost, type WampUpgradeDelegate } from '../engine/wamp-engine.js';
 import type { WampWebSocketServer } from '../transport/wamp-websocket-server.js';
 
 /** The port Nest's adapters use for "the application's own HTTP server". */
@@ -19,7 +19,7 @@ const APP_HTTP_SERVER_PORT = 0;
 export class WampWsAdapter extends WsAdapter implements WampUpgradeDelegate {
   constructor(app: INestApplicationContext, options?: ConstructorParameters<typeof WsAdapter>[1]) {
     super(app, options);
-    app.get(WampEngine, { strict: false }).delegateUpgrades(this);
+    app.get(WampUpgradeHost, { strict: false }).delegateUpgrades(this);
   }
 
   serveWamp(transport: WampWebSocketServer): boolean {

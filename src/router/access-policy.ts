@@ -1,7 +1,8 @@
 import type { WampActionKind } from '../core/invocation.js';
-import type { ServerSession } from '../session/server-session.js';
 import type { WampSession } from '../core/wamp-session.js';
 import { isCraProcedure } from '../protocol/cra-uris.js';
+import type { ServerSession } from '../session/server-session.js';
+import type { SessionRegistry } from '../session/session-registry.js';
 
 /**
  * Who may do what. Without the `auth` option everyone may do everything. With it, a session
@@ -11,11 +12,25 @@ import { isCraProcedure } from '../protocol/cra-uris.js';
  * procedures), so both are governed by the same rule.
  */
 export class AccessPolicy {
-  constructor(readonly enabled: boolean) {}
+  constructor(
+    /** Whether the `auth` option is set. */
+    readonly enabled: boolean,
+    /** Whether the module's global guard applies the policy to every handler (`auth.globalGuard`). */
+    readonly guardsEveryHandler: boolean,
+    private readonly sessions: SessionRegistry,
+  ) {}
 
+  /** The check for a session as handlers see it (an open session of this server, found by its id). */
   allows(session: WampSession, kind: WampActionKind, uri: string): boolean {
     if (!this.enabled) return true;
+    const own = this.sessions.get(session.id);
+    return own !== undefined && this.permits(own, kind, uri);
+  }
+
+  /** The check for the server's own session. */
+  permits(session: ServerSession, kind: WampActionKind, uri: string): boolean {
+    if (!this.enabled) return true;
     if (kind === 'call' && isCraProcedure(uri)) return true;
-    return (session as ServerSession).grants?.allows(kind, uri) ?? false;
+    return session.grants?.allows(kind, uri) ?? false;
   }
 }

@@ -1,12 +1,13 @@
 import { UriPatternTable } from '../protocol/uri-pattern.js';
+import type { ServerSession } from '../session/server-session.js';
 import type { WampPublishDecision } from './publish-decision.js';
 import type { WampCallInvocation, WampPublishInvocation, WampSubscribeInvocation } from '../core/invocation.js';
 
-/** Handlers answer synchronously, or with a Promise; both are welcome. */
-export type CallHandler = (call: WampCallInvocation) => unknown;
+/** Handlers answer synchronously, or with a Promise; both are welcome. They get the server's own session. */
+export type CallHandler = (call: WampCallInvocation<ServerSession>) => unknown;
 /** A truthy answer allows the subscription. */
-export type SubscribeHandler = (subscription: WampSubscribeInvocation) => unknown;
-export type PublishHandler = (publication: WampPublishInvocation) => WampPublishDecision | Promise<WampPublishDecision>;
+export type SubscribeHandler = (subscription: WampSubscribeInvocation<ServerSession>) => unknown;
+export type PublishHandler = (publication: WampPublishInvocation<ServerSession>) => WampPublishDecision | Promise<WampPublishDecision>;
 
 /** A topic rule: a handler that decides, or a static allow/deny (`topics` option). */
 export type TopicRule<H> =

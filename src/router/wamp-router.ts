@@ -223,7 +223,7 @@ export class WampRouter {
       session.send(encodeCallError(callId, WampErrorUri.busy, `more than ${limit} calls in flight`));
       return;
     }
-    const call: WampCallInvocation = {
+    const call: WampCallInvocation<ServerSession> = {
       kind: 'call',
       session,
       uri: session.resolve(message.uri),
@@ -236,7 +236,7 @@ export class WampRouter {
       // Whether a procedure exists is not told to a session that may not call it.
       this.finishWithError(
         call,
-        this.deps.access.allows(session, 'call', call.uri)
+        this.deps.access.permits(session, 'call', call.uri)
           ? { uri: WampErrorUri.notFound, desc: WampErrorDescription.notFound, unexpected: false }
           : { uri: WampErrorUri.unauthorized, desc: WampErrorDescription.unauthorized, unexpected: false },
       );
@@ -253,12 +253,12 @@ export class WampRouter {
     else this.finishWithResult(call, result);
   }
 
-  private fail(call: WampCallInvocation, error: unknown): void {
+  private fail(call: WampCallInvocation<ServerSession>, error: unknown): void {
     this.finishWithError(call, this.deps.mapError(error), error);
   }
 
-  private finishWithResult(call: WampCallInvocation, result: unknown): void {
-    const session = call.session as ServerSession;
+  private finishWithResult(call: WampCallInvocation<ServerSession>, result: unknown): void {
+    const { session } = call;
     let frame: string;
     try {
       frame = encodeCallResult(call.callId, result);
@@ -271,11 +271,11 @@ export class WampRouter {
     this.deps.hooks.emit('onWampCallResult', call, result);
   }
 
-  private finishWithError(call: WampCallInvocation, reply: CallErrorReply, cause?: unknown): void {
+  private finishWithError(call: WampCallInvocation<ServerSession>, reply: CallErrorReply, cause?: unknown): void {
     // Nest's exception handler around decorated handlers already logged an unexpected error with
     // its stack; this line adds which call it was.
     if (reply.unexpected) this.deps.logger.debug(`${call.uri} failed for session ${call.session.id}: ${errorMessage(cause)}`);
-    const session = call.session as ServerSession;
+    const { session } = call;
     if (!this.sendCallError(session, call.callId, reply)) return;
     this.deps.hooks.emit('onWampCallError', call, { uri: reply.uri, desc: reply.desc, details: reply.details });
   }
@@ -311,7 +311,7 @@ export class WampRouter {
       return;
     }
     if ('allow' in rule) {
-      if (rule.allow && this.deps.access.allows(session, 'subscribe', topic)) this.forceSubscribe(session, topic);
+      if (rule.allow && this.deps.access.permits(session, 'subscribe', topic)) this.forceSubscribe(session, topic);
       return;
     }
     let allowed: unknown;
@@ -335,7 +335,7 @@ export class WampRouter {
 
   private receivePublish(session: ServerSession, message: PublishMessage): void {
     const filter = publishFilter(message, session.id, this.deps.options.excludeMeByDefault);
-    const publication: WampPublishInvocation = {
+    const publication: WampPublishInvocation<ServerSession> = {
       kind: 'publish',
       session,
       uri: session.resolve(message.topic),
@@ -346,14 +346,14 @@ export class WampRouter {
     this.enqueue(session, () => this.publish(publication));
   }
 
-  private publish(publication: WampPublishInvocation): void | Promise<void> {
+  private publish(publication: WampPublishInvocation<ServerSession>): void | Promise<void> {
     const rule = this.deps.handlers.publishRule(publication.uri);
     if (!rule) {
       this.deps.logger.debug(`PUBLISH to ${publication.uri} ignored: no publish rule matches`);
       return;
     }
     if ('allow' in rule) {
-      if (rule.allow && this.deps.access.allows(publication.session, 'publish', publication.uri)) this.deliver(publication, true);
+      if (rule.allow && this.deps.access.permits(publication.session, 'publish', publication.uri)) this.deliver(publication, true);
       return;
     }
     let decision: WampPublishDecision | PromiseLike<WampPublishDecision>;
@@ -371,7 +371,7 @@ export class WampRouter {
       : this.deliver(publication, decision);
   }
 
-  private deliver(publication: WampPublishInvocation, decision: WampPublishDecision): void {
+  private deliver(publication: WampPublishInvocation<ServerSession>, decision: WampPublishDecision): void {
     if (!decision) return;
     const rewrite = decision instanceof WampDelivery ? decision : undefined;
     const delivered = {
