@@ -34,7 +34,6 @@ export interface PlanOptions {
  */
 const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
 
-
 const ALL: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp', 'nest-wamp-guarded'];
 const NO_GUARD_VARIANT: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp'];
 
@@ -94,6 +93,13 @@ export function plan(options: PlanOptions): Entry[] {
     cluster('socketio ×1', 'socketio', 1),
     cluster('socketio ×2 (Redis adapter)', 'socketio', 2),
     { scenario: 'loadgen', label: 'raw-ws, 1 generator', peers: [{ peer: 'raw-ws' }], protocol: 'raw-ws', task: rpcTask(16) },
-    { scenario: 'loadgen', label: 'raw-ws, 2 generators', peers: [{ peer: 'raw-ws' }], protocol: 'raw-ws', task: rpcTask(16), generators: 2 },
+    {
+      scenario: 'loadgen',
+      label: 'raw-ws, 2 generators',
+      peers: [{ peer: 'raw-ws' }],
+      protocol: 'raw-ws',
+      task: rpcTask(16),
+      generators: 2,
+    },
   ];
 }

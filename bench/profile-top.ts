@@ -20,7 +20,9 @@ interface CpuProfile {
 
 function profilesIn(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path).flatMap((name) => profilesIn(join(path, name))).filter((file) => file.endsWith('.cpuprofile'));
+  return readdirSync(path)
+    .flatMap((name) => profilesIn(join(path, name)))
+    .filter((file) => file.endsWith('.cpuprofile'));
 }
 
 function frameName({ functionName, url, lineNumber }: ProfileNode['callFrame']): string {

@@ -80,7 +80,7 @@ export const TABLES: Record<string, TableSpec> = {
   },
   connect: {
     title:
-      'connect: the same 2000 → 5000 sessions with Node\'s default settings and no forced GC; server CPU over 2000 → 5000 in one window (WAMP: the handshake, WELCOME and anonymous WAMP-CRA)',
+      "connect: the same 2000 → 5000 sessions with Node's default settings and no forced GC; server CPU over 2000 → 5000 in one window (WAMP: the handshake, WELCOME and anonymous WAMP-CRA)",
     baseline: 'raw-ws',
     ratioOf: 'serverCpuUsPerConnect',
     columns: [
@@ -145,7 +145,9 @@ export function summarize(measurements: Measurement[]) {
 export type Summary = ReturnType<typeof summarize>;
 
 const format = (value: number | undefined, digits: number) =>
-  value === undefined || !Number.isFinite(value) ? '-' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  value === undefined || !Number.isFinite(value)
+    ? '-'
+    : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 export function markdown(summary: Summary): string {
   return summary
@@ -164,14 +166,21 @@ export function markdown(summary: Summary): string {
         ...(spec.secondRatioOf ? [format(row.secondRatio, 2)] : []),
         row.ratios.map((ratio) => format(ratio, 2)).join(' / '),
       ]);
-      return [`#### ${spec.title}`, '', `| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...lines.map((line) => `| ${line.join(' | ')} |`)].join('\n');
+      return [
+        `#### ${spec.title}`,
+        '',
+        `| ${headers.join(' | ')} |`,
+        `| ${headers.map(() => '---').join(' | ')} |`,
+        ...lines.map((line) => `| ${line.join(' | ')} |`),
+      ].join('\n');
     })
     .join('\n\n');
 }
 
 /** The targets, checked against the medians. */
 export function targets(summary: Summary): string {
-  const row = (scenario: string, label: string) => summary.find((table) => table.scenario === scenario)?.rows.find((entry) => entry.label === label);
+  const row = (scenario: string, label: string) =>
+    summary.find((table) => table.scenario === scenario)?.rows.find((entry) => entry.label === label);
   const checks: Array<[string, number | undefined, (value: number) => boolean, string]> = [
     ['rpc calls/s, bare', row('rpc', 'nest-wamp')?.ratio, (v) => v >= 0.9, '≥ ×0.90'],
     ['rpc calls/s, guard + interceptor', row('rpc', 'nest-wamp-guarded')?.ratio, (v) => v >= 0.8, '≥ ×0.80'],

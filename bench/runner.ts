@@ -62,9 +62,17 @@ function once<T>(child: ChildProcess, accept: (message: unknown) => T | undefine
   });
 }
 
-async function startPeer(settings: PeerSettings, pinned: boolean, nodeArgs: readonly string[] = []): Promise<{ process: ChildProcess; port: number }> {
+async function startPeer(
+  settings: PeerSettings,
+  pinned: boolean,
+  nodeArgs: readonly string[] = [],
+): Promise<{ process: ChildProcess; port: number }> {
   const child = startNode(PEER_MAIN, JSON.stringify(settings), pinned ? 0 : undefined, ['--expose-gc', ...nodeArgs]);
-  const port = await once(child, (message) => ((message as PeerMessage).type === 'ready' ? (message as { port: number }).port : undefined), `${settings.peer} to start`);
+  const port = await once(
+    child,
+    (message) => ((message as PeerMessage).type === 'ready' ? (message as { port: number }).port : undefined),
+    `${settings.peer} to start`,
+  );
   return { process: child, port };
 }
 
@@ -95,7 +103,11 @@ export async function runEntry(entry: Entry, round: number): Promise<Measurement
       if (gc) {
         const memories = await Promise.all(
           peers.map(({ process: child }) => {
-            const done = once(child, (message) => ((message as PeerMessage).type === 'gc-done' ? (message as { memory: NodeJS.MemoryUsage }).memory : undefined), 'a GC');
+            const done = once(
+              child,
+              (message) => ((message as PeerMessage).type === 'gc-done' ? (message as { memory: NodeJS.MemoryUsage }).memory : undefined),
+              'a GC',
+            );
             child.send({ type: 'gc' });
             return done;
           }),

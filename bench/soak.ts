@@ -75,10 +75,11 @@ async function subscriber(url: string): Promise<{ socket: WebSocket; events: num
     socket.once('message', () => resolve());
     socket.once('error', reject);
   });
-  const call = (frame: unknown[]) => new Promise<void>((resolve) => {
-    answers.push(resolve);
-    socket.send(JSON.stringify(frame));
-  });
+  const call = (frame: unknown[]) =>
+    new Promise<void>((resolve) => {
+      answers.push(resolve);
+      socket.send(JSON.stringify(frame));
+    });
   await call([2, 'a', 'http://api.wamp.ws/procedure#authreq', null, null]);
   await call([2, 'b', 'http://api.wamp.ws/procedure#auth', null]);
   socket.send(JSON.stringify([5, TOPIC]));
@@ -204,7 +205,9 @@ async function main(): Promise<void> {
     `| left over: sessions, topics, auth exchanges/failures/timers | ${stats.sessions}, ${stats.topics}, ${auth.exchanges}/${auth.failures}/${auth.timers} |`,
     `| time | ${((Date.now() - started) / 1000).toFixed(1)} s |`,
   ];
-  console.log(`\n| soak: ${churnCount} churned sessions, ${floodCount} flooding sessions, 20 slow consumers | |\n| --- | --- |\n${lines.join('\n')}\n`);
+  console.log(
+    `\n| soak: ${churnCount} churned sessions, ${floodCount} flooding sessions, 20 slow consumers | |\n| --- | --- |\n${lines.join('\n')}\n`,
+  );
   const leaked = stats.sessions + stats.topics + auth.exchanges + auth.failures + auth.timers;
   if (leaked > 0 || heapAfter > heapBefore + 5) {
     console.error('LEAK: state or heap did not come back');

@@ -48,7 +48,6 @@ export class LeanWebSocket {
     const key = randomBytes(16).toString('base64');
     const expectedAccept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
     return new Promise((resolve, reject) => {
-      let client: LeanWebSocket | undefined;
       const socket = connect({
         host: hostname,
         port: Number(port),
@@ -56,12 +55,12 @@ export class LeanWebSocket {
         onread: {
           buffer: READ_BUFFER,
           callback: (bytes: number) => {
-            client!.receive(READ_BUFFER.subarray(0, bytes));
+            client.receive(READ_BUFFER.subarray(0, bytes)); // reads start after `client` exists: the socket is not connected yet
             return true;
           },
         },
       });
-      client = new LeanWebSocket(socket, expectedAccept, onmessage, { resolve: () => resolve(client!), reject });
+      const client: LeanWebSocket = new LeanWebSocket(socket, expectedAccept, onmessage, { resolve: () => resolve(client), reject });
       socket.write(
         `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +

@@ -42,9 +42,7 @@ export interface LoadResult {
 
 /** Load generator → orchestrator. */
 export type LoadgenMessage =
-  | { type: 'mark'; name: string; gc?: boolean }
-  | { type: 'result'; result: LoadResult }
-  | { type: 'failed'; error: string };
+  { type: 'mark'; name: string; gc?: boolean } | { type: 'result'; result: LoadResult } | { type: 'failed'; error: string };
 
 /** Orchestrator → load generator. */
 export type OrchestratorMessage = { type: 'marked'; name: string };

@@ -71,7 +71,10 @@ if (!available) {
     expect(await page.getByTestId('session-id').innerText()).toMatch(/^[\w-]{22}$/);
     await page.getByTestId('login-user').selectOption(user);
     await page.getByTestId('login-button').click();
-    await page.getByTestId('login-state').filter({ hasText: `logged in as ${user}` }).waitFor(WAIT);
+    await page
+      .getByTestId('login-state')
+      .filter({ hasText: `logged in as ${user}` })
+      .waitFor(WAIT);
     expect(errors).toEqual([]);
     return page;
   }

@@ -70,9 +70,9 @@ const json = fc.jsonValue({ maxDepth: 2 });
 
 const frame = fc.oneof(
   fc.tuple(fc.constant(1), prefix, prefixUri),
-  fc.tuple(fc.constant(2), fc.string({ maxLength: 8 }), uri).chain((head) =>
-    fc.array(fc.oneof(json, fc.constantFrom('guest', null)), { maxLength: 3 }).map((args) => [...head, ...args]),
-  ),
+  fc
+    .tuple(fc.constant(2), fc.string({ maxLength: 8 }), uri)
+    .chain((head) => fc.array(fc.oneof(json, fc.constantFrom('guest', null)), { maxLength: 3 }).map((args) => [...head, ...args])),
   fc.tuple(fc.constant(5), uri),
   fc.tuple(fc.constant(6), uri),
   fc.tuple(fc.constant(7), uri, json),

@@ -203,7 +203,10 @@ describe('WAMP-CRA', () => {
     });
 
     it('the test client authenticates like ab.launch, salted or not', async () => {
-      for (const [key, secret] of [['guest', 'secret-password'], ['salted', 'salted-password']]) {
+      for (const [key, secret] of [
+        ['guest', 'secret-password'],
+        ['salted', 'salted-password'],
+      ]) {
         const client = await server.connect();
         await client.authenticate(key, secret);
         expect(await client.call(`${RPC}whoami`)).toMatchObject({ authKey: key });
@@ -450,7 +453,9 @@ describe('WAMP-CRA limits', () => {
       expect(checked).toHaveLength(3);
       expect(challenges).toBe(3);
       // Every authreq between a failure and its answer was refused, and after the last one, every one.
-      expect([...authreqRefusals.keys()].every((uri) => [CraError.coolingDown[0], CraError.tooManyAttempts[0], 'closed'].includes(uri))).toBe(true);
+      expect(
+        [...authreqRefusals.keys()].every((uri) => [CraError.coolingDown[0], CraError.tooManyAttempts[0], 'closed'].includes(uri)),
+      ).toBe(true);
       expect(closed).toEqual({ code: 1008, reason: 'too many failed authentication attempts' });
     } finally {
       await server.close();

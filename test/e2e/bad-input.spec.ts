@@ -194,21 +194,18 @@ describe('bad input (real sockets)', () => {
   });
 
   describe('CALL with a string call id but no string procedure URI → CALLERROR invalid-message, session goes on', () => {
-    it.each([[[2, 'c1', 42]], [[2, 'c1']], [[2, 'c1', null]], [[2, 'c1', { uri: ADD }, 1, 2]], [[2, 'c1', [ADD]]]])(
-      '%j',
-      async (frame) => {
-        const socket = await raw();
-        socket.send(frame);
-        const answer = (await socket.answerTo('c1')) as unknown[];
-        expect(answer).toEqual([4, 'c1', INVALID_MESSAGE, expect.any(String)]);
-        expect((answer[3] as string).length).toBeGreaterThan(0);
-        // Same session, same call id (no longer pending): works normally.
-        socket.send([2, 'c1', ADD, 1, 2]);
-        expect(await socket.answerTo('c1')).toEqual([3, 'c1', 3]);
-        expect(socket.isOpen).toBe(true);
-        await expectServerHealthy();
-      },
-    );
+    it.each([[[2, 'c1', 42]], [[2, 'c1']], [[2, 'c1', null]], [[2, 'c1', { uri: ADD }, 1, 2]], [[2, 'c1', [ADD]]]])('%j', async (frame) => {
+      const socket = await raw();
+      socket.send(frame);
+      const answer = (await socket.answerTo('c1')) as unknown[];
+      expect(answer).toEqual([4, 'c1', INVALID_MESSAGE, expect.any(String)]);
+      expect((answer[3] as string).length).toBeGreaterThan(0);
+      // Same session, same call id (no longer pending): works normally.
+      socket.send([2, 'c1', ADD, 1, 2]);
+      expect(await socket.answerTo('c1')).toEqual([3, 'c1', 3]);
+      expect(socket.isOpen).toBe(true);
+      await expectServerHealthy();
+    });
   });
 
   describe('call ids still pending', () => {

@@ -19,13 +19,7 @@
 // test (including its call ids) and every frame it receives is recorded raw. To show that an
 // event did NOT arrive, the client publishes a sentinel on a topic it has and waits for it
 // (events from one publisher arrive in order); that round trip also orders the pub/sub hooks.
-import {
-  type CanActivate,
-  type ExecutionContext,
-  Inject,
-  Injectable,
-  UseGuards,
-} from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
 import { WebSocket } from 'ws';
 import {
   NEST_WAMP_VERSION,
@@ -83,14 +77,7 @@ interface Recorded {
 /** Every callback clj-wamp's test observes, recorded in arrays (hooks and handlers append here). */
 @Injectable()
 class Recorder
-  implements
-    OnWampSessionOpen,
-    OnWampSessionClose,
-    OnWampSubscribed,
-    OnWampUnsubscribed,
-    OnWampPublished,
-    OnWampCallResult,
-    OnWampCallError
+  implements OnWampSessionOpen, OnWampSessionClose, OnWampSubscribed, OnWampUnsubscribed, OnWampPublished, OnWampCallResult, OnWampCallError
 {
   readonly log: Recorded = {
     opened: [],
@@ -575,13 +562,14 @@ describe('clj-wamp server_test.clj, http-kit-handler-test (cases 1–20)', () =>
     expect(await c.close(4000, 'close-status')).toEqual({ code: 4000, reason: 'close-status' });
     await until(() => recorder.log.closed.some((entry) => entry.sid === sid), 'onWampSessionClose', 2000);
 
-    expect(recorder.log.closed.filter((entry) => entry.sid === sid)).toEqual([
-      { sid, close: { code: 4000, reason: 'close-status' } },
-    ]);
+    expect(recorder.log.closed.filter((entry) => entry.sid === sid)).toEqual([{ sid, close: { code: 4000, reason: 'close-status' } }]);
     // clj-wamp calls :on-unsubscribe for each topic the session had.
-    expect(recorder.take('unsubscribed').map((entry) => [entry.sid, entry.topic]).sort()).toEqual(
-      topics.map((topic) => [sid, topic]).sort(),
-    );
+    expect(
+      recorder
+        .take('unsubscribed')
+        .map((entry) => [entry.sid, entry.topic])
+        .sort(),
+    ).toEqual(topics.map((topic) => [sid, topic]).sort());
     expect(broker.session(sid)).toBeUndefined();
     expect(broker.sessions().map((session) => session.id)).not.toContain(sid);
     for (const topic of [...topics, evt('chat')]) expect(broker.subscribers(topic)).toEqual([]);

@@ -27,25 +27,35 @@ const RANDOM_WRITES = 500;
 const MAX_REPEAT_READING = 20;
 
 type Message =
-  | { kind: 'echo'; size: number; cuts: number[] }
-  | { kind: 'ping'; size: number }
-  | { kind: 'garbage'; size: number; cuts: number[] };
+  { kind: 'echo'; size: number; cuts: number[] } | { kind: 'ping'; size: number } | { kind: 'garbage'; size: number; cuts: number[] };
 
 const echo = (maxSize: number, maxCuts: number): fc.Arbitrary<Message> =>
-  fc.record({ kind: fc.constant('echo' as const), size: fc.integer({ min: 0, max: maxSize }), cuts: fc.array(fc.nat(), { maxLength: maxCuts }) });
+  fc.record({
+    kind: fc.constant('echo' as const),
+    size: fc.integer({ min: 0, max: maxSize }),
+    cuts: fc.array(fc.nat(), { maxLength: maxCuts }),
+  });
 
 /** Mostly what the limits admit (so that runs go on long enough to back up), sometimes what they refuse. */
 const message: fc.Arbitrary<Message> = fc.oneof(
   { weight: 8, arbitrary: echo(MAX_PAYLOAD - 64, FRAGMENTS - 1) },
   { weight: 1, arbitrary: echo(MAX_PAYLOAD + 256, FRAGMENTS + 4) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('ping' as const), size: fc.integer({ min: 0, max: 125 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('garbage' as const), size: fc.integer({ min: 1, max: 600 }), cuts: fc.array(fc.nat(), { maxLength: 4 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('garbage' as const),
+      size: fc.integer({ min: 1, max: 600 }),
+      cuts: fc.array(fc.nat(), { maxLength: 4 }),
+    }),
+  },
 );
 
 /** The frames of one message: its payload cut at `cuts` (repeated cuts give empty fragments). */
 function framesOf(item: Message, index: number): Buffer {
   if (item.kind === 'ping') return clientFrame(Opcode.ping, 'p'.repeat(item.size));
-  const text = item.kind === 'echo' ? JSON.stringify([2, `c${index}`, 'urn:echo', 'e'.repeat(Math.max(0, item.size - 30))]) : 'g'.repeat(item.size);
+  const text =
+    item.kind === 'echo' ? JSON.stringify([2, `c${index}`, 'urn:echo', 'e'.repeat(Math.max(0, item.size - 30))]) : 'g'.repeat(item.size);
   const points = item.cuts.map((cut) => cut % (text.length + 1)).sort((a, b) => a - b);
   const pieces: string[] = [];
   let from = 0;
@@ -54,60 +64,71 @@ function framesOf(item: Message, index: number): Buffer {
     from = point;
   }
   pieces.push(text.slice(from));
-  return Buffer.concat(pieces.map((piece, at) => clientFrame(at === 0 ? Opcode.text : Opcode.continuation, piece, { final: at === pieces.length - 1 })));
+  return Buffer.concat(
+    pieces.map((piece, at) => clientFrame(at === 0 ? Opcode.text : Opcode.continuation, piece, { final: at === pieces.length - 1 })),
+  );
 }
 
 describe('what one connection can cost, whatever the peer sends or fails to read (property)', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startBoundedApp({ maxPayload: MAX_PAYLOAD, fragmentsPerMessage: FRAGMENTS, highWaterMark: HIGH_WATER_MARK, stallTimeoutMs: 60_000 });
+    server = await startBoundedApp({
+      maxPayload: MAX_PAYLOAD,
+      fragmentsPerMessage: FRAGMENTS,
+      highWaterMark: HIGH_WATER_MARK,
+      stallTimeoutMs: 60_000,
+    });
   });
   afterAll(() => server?.close());
 
-  it('never holds more than the documented bound, and others are answered', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(message, { minLength: 1, maxLength: 10 }),
-        fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 8 }),
-        fc.boolean(),
-        fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constant(Number.MAX_SAFE_INTEGER)),
-        async (messages, chunkSizes, reads, repeat) => {
-          const probe = new HeldBytesProbe(server);
-          const peer = await BareWebSocketPeer.connect(server.port);
-          try {
-            if (!reads) peer.socket.pause();
-            const once = Buffer.concat(messages.map(framesOf));
-            const times = Math.min(reads ? MAX_REPEAT_READING : repeat, Math.ceil(MAX_BYTES / Math.max(once.length, 1)));
-            const stream = Buffer.concat(Array.from({ length: times }, () => once));
-            let offset = 0;
-            for (let chunk = 0; offset < stream.length && !peer.socket.destroyed; chunk++) {
-              // The random chunking for the first writes, then large writes, so that a run stays short.
-              const size = chunk < RANDOM_WRITES ? chunkSizes[chunk % chunkSizes.length] : 64 * 1024;
-              const flowing = peer.socket.write(stream.subarray(offset, offset + size));
-              offset += size;
+  it(
+    'never holds more than the documented bound, and others are answered',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(message, { minLength: 1, maxLength: 10 }),
+          fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 8 }),
+          fc.boolean(),
+          fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constant(Number.MAX_SAFE_INTEGER)),
+          async (messages, chunkSizes, reads, repeat) => {
+            const probe = new HeldBytesProbe(server);
+            const peer = await BareWebSocketPeer.connect(server.port);
+            try {
+              if (!reads) peer.socket.pause();
+              const once = Buffer.concat(messages.map(framesOf));
+              const times = Math.min(reads ? MAX_REPEAT_READING : repeat, Math.ceil(MAX_BYTES / Math.max(once.length, 1)));
+              const stream = Buffer.concat(Array.from({ length: times }, () => once));
+              let offset = 0;
+              for (let chunk = 0; offset < stream.length && !peer.socket.destroyed; chunk++) {
+                // The random chunking for the first writes, then large writes, so that a run stays short.
+                const size = chunk < RANDOM_WRITES ? chunkSizes[chunk % chunkSizes.length] : 64 * 1024;
+                const flowing = peer.socket.write(stream.subarray(offset, offset + size));
+                offset += size;
+                await turn();
+                probe.sample();
+                // Once the server stops reading, the peer's writes back up: sending more only fills the peer's own buffer.
+                if (!flowing && !(await drained(peer))) break;
+              }
               await turn();
               probe.sample();
-              // Once the server stops reading, the peer's writes back up: sending more only fills the peer's own buffer.
-              if (!flowing && !(await drained(peer))) break;
+              expect(probe.max).toBeLessThanOrEqual(BOUND);
+              const other = await server.connect();
+              await expect(within(other.call('urn:echo', 'ok'), 'an echo for another session')).resolves.toBe('ok');
+              await other.close();
+            } finally {
+              peer.destroy();
+              await until(() => server.app.get(WampBroker).stats().sessions === 0, 'the sessions gone');
             }
-            await turn();
-            probe.sample();
-            expect(probe.max).toBeLessThanOrEqual(BOUND);
-            const other = await server.connect();
-            await expect(within(other.call('urn:echo', 'ok'), 'an echo for another session')).resolves.toBe('ok');
-            await other.close();
-          } finally {
-            peer.destroy();
-            await until(() => server.app.get(WampBroker).stats().sessions === 0, 'the sessions gone');
-          }
-          expect(bytesHeld(server)).toBe(0);
-        },
-      ),
-      // Shrinking megabytes of traffic takes longer than the test may: the first counterexample is reported as it is.
-      { numRuns: RUNS, endOnFailure: true },
-    );
-  }, Math.max(120_000, RUNS * 1000));
+            expect(bytesHeld(server)).toBe(0);
+          },
+        ),
+        // Shrinking megabytes of traffic takes longer than the test may: the first counterexample is reported as it is.
+        { numRuns: RUNS, endOnFailure: true },
+      );
+    },
+    Math.max(120_000, RUNS * 1000),
+  );
 });
 
 function drained(peer: BareWebSocketPeer): Promise<boolean> {

@@ -34,7 +34,12 @@ describe('no client can exhaust the server', () => {
   const peers: BareWebSocketPeer[] = [];
 
   beforeAll(async () => {
-    server = await startBoundedApp({ maxPayload: MAX_PAYLOAD, fragmentsPerMessage: FRAGMENTS, highWaterMark: HIGH_WATER_MARK, stallTimeoutMs: STALL_MS });
+    server = await startBoundedApp({
+      maxPayload: MAX_PAYLOAD,
+      fragmentsPerMessage: FRAGMENTS,
+      highWaterMark: HIGH_WATER_MARK,
+      stallTimeoutMs: STALL_MS,
+    });
   });
   afterAll(() => server?.close());
   beforeEach(() => (probe = new HeldBytesProbe(server)));
@@ -139,26 +144,35 @@ describe('no client can exhaust the server', () => {
   describe('writing', () => {
     it.each([
       ['echo calls of 8 KiB', batch(frame(Opcode.text, JSON.stringify([2, 'e', 'urn:echo', 'e'.repeat(8 * 1024)])))],
-      ['calls to an unknown procedure (each answered with CALLERROR)', batch(frame(Opcode.text, JSON.stringify([2, 'c'.repeat(500), 'urn:nothing-here', 1])))],
+      [
+        'calls to an unknown procedure (each answered with CALLERROR)',
+        batch(frame(Opcode.text, JSON.stringify([2, 'c'.repeat(500), 'urn:nothing-here', 1]))),
+      ],
       ['pings (each answered with a pong)', batch(frame(Opcode.ping, 'p'.repeat(125)))],
-    ])('a peer that sends %s and reads nothing: the server stops reading it, holds at most the bound, then cuts it (logged)', async (_kind, flood) => {
-      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-      try {
-        const attacker = await peer();
-        attacker.socket.pause();
-        const slowBefore = server.app.get(WampBroker).stats().refused['slow-consumer'];
-        const backedUp = await writeUntilBackedUp(attacker.socket, () => flood, { maxBytes: 256 * 1024 * 1024, afterEach: () => probe.sample() });
-        expect(backedUp).toBe(true); // the server stopped reading it: its writes pile up on the client's side
-        expect(probe.max).toBeGreaterThan(HIGH_WATER_MARK / 2);
-        expect(probe.max).toBeLessThanOrEqual(BOUND);
-        await othersAreAnswered();
-        await within(attacker.ended, 'the stalled peer being cut off', STALL_MS + 3000);
-        expect(server.app.get(WampBroker).stats().refused['slow-consumer']).toBe(slowBefore + 1);
-        expect(warn.mock.calls.some(([message]) => String(message).includes('read nothing'))).toBe(true);
-      } finally {
-        warn.mockRestore();
-      }
-    });
+    ])(
+      'a peer that sends %s and reads nothing: the server stops reading it, holds at most the bound, then cuts it (logged)',
+      async (_kind, flood) => {
+        const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+        try {
+          const attacker = await peer();
+          attacker.socket.pause();
+          const slowBefore = server.app.get(WampBroker).stats().refused['slow-consumer'];
+          const backedUp = await writeUntilBackedUp(attacker.socket, () => flood, {
+            maxBytes: 256 * 1024 * 1024,
+            afterEach: () => probe.sample(),
+          });
+          expect(backedUp).toBe(true); // the server stopped reading it: its writes pile up on the client's side
+          expect(probe.max).toBeGreaterThan(HIGH_WATER_MARK / 2);
+          expect(probe.max).toBeLessThanOrEqual(BOUND);
+          await othersAreAnswered();
+          await within(attacker.ended, 'the stalled peer being cut off', STALL_MS + 3000);
+          expect(server.app.get(WampBroker).stats().refused['slow-consumer']).toBe(slowBefore + 1);
+          expect(warn.mock.calls.some(([message]) => String(message).includes('read nothing'))).toBe(true);
+        } finally {
+          warn.mockRestore();
+        }
+      },
+    );
   });
 
   describe('failing', () => {

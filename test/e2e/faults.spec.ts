@@ -243,7 +243,9 @@ async function callError(client: WampTestClient, uri: string, ...args: unknown[]
     result = await within(client.call(uri, ...args), `the answer to ${uri}`);
   } catch (error) {
     if (!(error instanceof WampCallError)) throw error;
-    return error.details === undefined ? { uri: error.uri, desc: error.desc } : { uri: error.uri, desc: error.desc, details: error.details };
+    return error.details === undefined
+      ? { uri: error.uri, desc: error.desc }
+      : { uri: error.uri, desc: error.desc, details: error.details };
   }
   throw new Error(`${uri} answered ${JSON.stringify(result)} instead of failing`);
 }
@@ -378,7 +380,12 @@ describe('faults over real sockets', () => {
 
     it('a handler that never settles holds only its own call: the same session and others keep working', async () => {
       const caller = await server.connect();
-      const forever = Array.from({ length: 20 }, () => caller.call(`${API}never`).then(() => 'settled', (error: Error) => error.message));
+      const forever = Array.from({ length: 20 }, () =>
+        caller.call(`${API}never`).then(
+          () => 'settled',
+          (error: Error) => error.message,
+        ),
+      );
       await until(() => serverSession(broker, caller.sessionId).pendingCallCount === 20);
       expect(await caller.call(`${API}add`, 20, 22)).toBe(42);
       expect(await callError(caller, `${API}throws`)).toEqual(INTERNAL);

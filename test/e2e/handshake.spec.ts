@@ -2,7 +2,14 @@ import { Controller, Get, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { CloseCode, NEST_WAMP_VERSION, WampBroker, WampModule, WampRpc, type WampOriginRule } from '../../src/index.js';
 import { WampTestClient } from '../../src/testing/index.js';
-import { attemptHandshake, BareWebSocketPeer, RawWampSocket, tcpConnectError, type HandshakeResult, type RawConnectOptions } from '../support/raw-wamp-socket.js';
+import {
+  attemptHandshake,
+  BareWebSocketPeer,
+  RawWampSocket,
+  tcpConnectError,
+  type HandshakeResult,
+  type RawConnectOptions,
+} from '../support/raw-wamp-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { within } from '../support/until.js';
 
@@ -255,12 +262,15 @@ describe('WebSocket handshake', () => {
       await expectAdds(await track(accepted(server.url, { origin })));
     });
 
-    it.each(['http://sync-no.example', 'http://async-no.example', 'http://throws.example', 'http://rejects.example', 'http://other.example'])(
-      '%s is refused with HTTP 403',
-      async (origin) => {
-        expect(await refusedWith(server.url, { origin })).toBe(403);
-      },
-    );
+    it.each([
+      'http://sync-no.example',
+      'http://async-no.example',
+      'http://throws.example',
+      'http://rejects.example',
+      'http://other.example',
+    ])('%s is refused with HTTP 403', async (origin) => {
+      expect(await refusedWith(server.url, { origin })).toBe(403);
+    });
 
     it('the rule decides a missing Origin itself (allowMissingOrigin does not apply) and sees the request', async () => {
       expect(await refusedWith(server.url)).toBe(403);

@@ -30,14 +30,7 @@ type HookCall = [string, string, ...unknown[]];
 
 @Injectable()
 class Hooks
-  implements
-    OnWampSessionOpen,
-    OnWampSessionClose,
-    OnWampSubscribed,
-    OnWampUnsubscribed,
-    OnWampPublished,
-    OnWampCallResult,
-    OnWampCallError
+  implements OnWampSessionOpen, OnWampSessionClose, OnWampSubscribed, OnWampUnsubscribed, OnWampPublished, OnWampCallResult, OnWampCallError
 {
   readonly calls: HookCall[] = [];
   onWampSessionOpen(session: WampSession) {
@@ -160,9 +153,7 @@ describe('lifecycle, broker, concurrency and cleanup', () => {
     it('each of many sessions gets its own answers, with many calls in flight', async () => {
       const clients = await Promise.all(Array.from({ length: 20 }, () => server.connect()));
       const results = await Promise.all(
-        clients.flatMap((client, c) =>
-          Array.from({ length: 10 }, (_, i) => client.call(`${API}sleep`, (i * 7 + c) % 5, `${c}-${i}`)),
-        ),
+        clients.flatMap((client, c) => Array.from({ length: 10 }, (_, i) => client.call(`${API}sleep`, (i * 7 + c) % 5, `${c}-${i}`))),
       );
       expect(results).toEqual(clients.flatMap((_, c) => Array.from({ length: 10 }, (__, i) => `${c}-${i}`)));
       await Promise.all(clients.map((client) => client.close()));

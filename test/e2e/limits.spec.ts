@@ -586,10 +586,7 @@ async function publishPaced(broker: WampBroker, topic: string, fast: WampTestCli
 }
 
 /** Two subscribers of `topic`: a reading one, and one whose TCP socket is paused (it reads nothing). */
-async function fastAndSlow(
-  h: LimitsHarness,
-  topic: string,
-): Promise<{ fast: WampTestClient; slow: WampTestClient; slowSocket: Socket }> {
+async function fastAndSlow(h: LimitsHarness, topic: string): Promise<{ fast: WampTestClient; slow: WampTestClient; slowSocket: Socket }> {
   const { client: fast } = await h.client();
   const { client: slow, ws } = await h.client();
   fast.subscribe(topic, () => undefined);

@@ -59,7 +59,10 @@ describe('a client provoking logged failures at will', () => {
   let url: string;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [WampModule.forRoot({ topics: { [TOPIC]: true } })], providers: [Echo] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [WampModule.forRoot({ topics: { [TOPIC]: true } })],
+      providers: [Echo],
+    }).compile();
     app = moduleRef.createNestApplication({ logger });
     await app.listen(0, '127.0.0.1');
     url = `ws://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/ws`;
@@ -112,7 +115,11 @@ describe('a client provoking logged failures at will', () => {
       const broker = app.get(WampBroker);
       await until(() => broker.subscribers(TOPIC).includes(subscriber.sessionId));
       for (let i = 0; i < PUBLISH_FLOOD; i++) attacker.sendText(`[7,"${TOPIC}",${NESTED}]`);
-      await until(() => broker.stats().logsSuppressed['publish-dropped'] === PUBLISH_FLOOD - LOG_LINES_PER_MINUTE, 'every publication handled', 10_000);
+      await until(
+        () => broker.stats().logsSuppressed['publish-dropped'] === PUBLISH_FLOOD - LOG_LINES_PER_MINUTE,
+        'every publication handled',
+        10_000,
+      );
       expect(logger.at('warn').filter((message) => message.includes(`PUBLISH to ${TOPIC} dropped`))).toHaveLength(LOG_LINES_PER_MINUTE);
       broker.publish(TOPIC, 'sentinel');
       expect(await subscriber.nextEvent(TOPIC)).toBe('sentinel');

@@ -83,7 +83,13 @@ describe("nest-wamp's handler pipeline", () => {
   afterAll(() => server.close());
 
   it('is the one in use on this version of Nest (not the ExternalContextCreator fallback)', () => {
-    const enhancers = resolveEnhancers(server.app.get(ExternalContextCreator), server.app.get(Pipelined), 'tenfold', '__routeArguments__', new WampParamsFactory());
+    const enhancers = resolveEnhancers(
+      server.app.get(ExternalContextCreator),
+      server.app.get(Pipelined),
+      'tenfold',
+      '__routeArguments__',
+      new WampParamsFactory(),
+    );
     expect(enhancers).toBeDefined();
     expect(enhancers!.guards).toHaveLength(1);
     expect(enhancers!.interceptors).toHaveLength(1);
@@ -112,7 +118,12 @@ describe("nest-wamp's handler pipeline", () => {
     const real = server.app.get(ExternalContextCreator);
     // A context creator that only offers its public create(), as a Nest that hid its internals would.
     const publicOnly = { create: real.create.bind(real) } as unknown as ExternalContextCreator;
-    const handler = new WampHandlerFactory(publicOnly).create(server.app.get(Pipelined), 'tenfold', 'Pipelined.tenfold', server.app.get(WampEngine).log);
+    const handler = new WampHandlerFactory(publicOnly).create(
+      server.app.get(Pipelined),
+      'tenfold',
+      'Pipelined.tenfold',
+      server.app.get(WampEngine).log,
+    );
     const session = { id: 's', data: {}, subscriptions: new Set<string>(), isOpen: true, handshake: { url: '/', headers: {} }, close() {} };
     const call = (arg: unknown): WampCallInvocation => ({ kind: 'call', session, uri: `${API}tenfold`, callId: 'c', args: [arg] });
     expect(await handler(call('6'))).toBe(60);

@@ -14,14 +14,7 @@
 // subscriber has, the test waits for it, and then looks at everything received: events from one
 // publisher reach a subscriber in order.
 import { Injectable } from '@nestjs/common';
-import {
-  WampBroker,
-  WampDelivery,
-  WampModule,
-  WampPublish,
-  type WampModuleOptions,
-  type WampPublishDecision,
-} from '../../src/index.js';
+import { WampBroker, WampDelivery, WampModule, WampPublish, type WampModuleOptions, type WampPublishDecision } from '../../src/index.js';
 import type { WampTestClient } from '../../src/testing/index.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
@@ -227,20 +220,13 @@ describe.each(SETTINGS)('PUBLISH exclude/eligible, $name', ({ excludeMeByDefault
    * On a fresh topic both clients are subscribed to: `act` publishes, then the same publisher
    * sends a sentinel both receive; returns what each client got on the topic, sentinel removed.
    */
-  async function deliveries(
-    act: (topic: string) => void,
-    sentinelFrom: 'P' | 'broker',
-    base = MATRIX,
-  ): Promise<Record<Who, unknown[]>> {
+  async function deliveries(act: (topic: string) => void, sentinelFrom: 'P' | 'broker', base = MATRIX): Promise<Record<Who, unknown[]>> {
     const topic = freshTopic(base);
     await subscribeBoth(topic);
     act(topic);
     if (sentinelFrom === 'P') P.send([7, topic, SENTINEL, false]);
     else expect(broker.publish(topic, SENTINEL)).toBe(2);
-    await Promise.all([
-      P.nextEvent(topic, 2000, (event) => event === SENTINEL),
-      S.nextEvent(topic, 2000, (event) => event === SENTINEL),
-    ]);
+    await Promise.all([P.nextEvent(topic, 2000, (event) => event === SENTINEL), S.nextEvent(topic, 2000, (event) => event === SENTINEL)]);
     const result = { P: P.eventsOn(topic), S: S.eventsOn(topic) };
     // The sentinel came last, and exactly once, for both.
     for (const who of ['P', 'S'] as const) {
@@ -292,12 +278,9 @@ describe.each(SETTINGS)('PUBLISH exclude/eligible, $name', ({ excludeMeByDefault
       expect(all).toHaveLength(35);
     });
 
-    it.each(all.map((combination) => ({ label: describeCombination(combination), combination })))(
-      '$label',
-      async ({ combination }) => {
-        await expectPublish(wireExtra(combination), expectedReceivers(combination, excludeMeByDefault));
-      },
-    );
+    it.each(all.map((combination) => ({ label: describeCombination(combination), combination })))('$label', async ({ combination }) => {
+      await expectPublish(wireExtra(combination), expectedReceivers(combination, excludeMeByDefault));
+    });
   });
 
   describe('session ids that belong to no session are ignored', () => {
@@ -376,7 +359,7 @@ describe.each(SETTINGS)('PUBLISH exclude/eligible, $name', ({ excludeMeByDefault
       { label: 'no rewrite of the lists, [7,t,e,false]', spec: {}, extra: [false], receivers: ['P', 'S'] },
       { label: 'exclude [S] replaces excludeMe true', spec: { exclude: ['S'] }, extra: [true], receivers: ['P'] },
       { label: 'exclude [] replaces an exclude list [P,S]', spec: { exclude: [] }, extra: [['P', 'S']], receivers: ['P', 'S'] },
-      { label: 'eligible [P] with the publication\'s excludeMe true', spec: { eligible: ['P'] }, extra: [true], receivers: [] },
+      { label: "eligible [P] with the publication's excludeMe true", spec: { eligible: ['P'] }, extra: [true], receivers: [] },
       { label: 'eligible [] means nobody', spec: { eligible: [] }, extra: [false], receivers: [] },
       { label: 'eligible [S] replaces eligible [P]', spec: { eligible: ['S'] }, extra: [[], ['P']], receivers: ['S'] },
       { label: 'exclude [P] and eligible [P,S]', spec: { exclude: ['P'], eligible: ['P', 'S'] }, extra: [false], receivers: ['S'] },

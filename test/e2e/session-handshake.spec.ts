@@ -41,7 +41,7 @@ describe('the handshake a session keeps', () => {
     });
     afterAll(() => server.close());
 
-    it('has the URL, the headers but the upgrade\'s own, and the client address (also in JSON)', async () => {
+    it("has the URL, the headers but the upgrade's own, and the client address (also in JSON)", async () => {
       const socket = await RawWampSocket.connect(`${server.url}?room=7`, { headers: { 'X-Client': 'bench-7' } });
       socket.send([2, 'c1', 'urn:handshake']);
       const [type, callId, handshake] = (await socket.next()) as [number, string, Record<string, unknown>];

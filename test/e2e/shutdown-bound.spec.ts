@@ -34,7 +34,8 @@ async function pendingHandshake(port: number): Promise<Socket> {
   return socket;
 }
 
-const neverAnswers = (origin: string | undefined): boolean | Promise<boolean> => (origin === 'http://slow.example' ? new Promise<boolean>(() => undefined) : true);
+const neverAnswers = (origin: string | undefined): boolean | Promise<boolean> =>
+  origin === 'http://slow.example' ? new Promise<boolean>(() => undefined) : true;
 
 describe('shutdown ends in bounded time whatever clients hold open', () => {
   it('on its own port (port: 0): half-sent requests, pending handshakes and a peer that reads nothing are cut', async () => {
@@ -48,7 +49,12 @@ describe('shutdown ends in bounded time whatever clients hold open', () => {
     const stuck = await BareWebSocketPeer.connect(port);
     stuck.socket.pause();
     await within(app.close(), 'app.close()', SHUTDOWN_BOUND_MS);
-    await within(Promise.all(sockets.map((socket) => new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once('close', resolve))))), 'every client socket closed');
+    await within(
+      Promise.all(
+        sockets.map((socket) => new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once('close', resolve)))),
+      ),
+      'every client socket closed',
+    );
     stuck.destroy();
   });
 

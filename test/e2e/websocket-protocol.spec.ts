@@ -60,8 +60,23 @@ function rawExchange(port: number, request: string | Buffer, holdMs = 300): Prom
 }
 
 function upgradeRequest(headers: Record<string, string>, method = 'GET', path = '/ws'): string {
-  const all = { Host: '127.0.0.1', Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Key': KEY, 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Protocol': 'wamp', ...headers };
-  return [`${method} ${path} HTTP/1.1`, ...Object.entries(all).filter(([, value]) => value !== '').map(([name, value]) => `${name}: ${value}`), '', ''].join('\r\n');
+  const all = {
+    Host: '127.0.0.1',
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': KEY,
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Protocol': 'wamp',
+    ...headers,
+  };
+  return [
+    `${method} ${path} HTTP/1.1`,
+    ...Object.entries(all)
+      .filter(([, value]) => value !== '')
+      .map(([name, value]) => `${name}: ${value}`),
+    '',
+    '',
+  ].join('\r\n');
 }
 
 function callFrame(callId: string, value: unknown, procedure = 'urn:echo'): string {
@@ -77,7 +92,10 @@ describe('the WebSocket layer', () => {
   const accepted: Socket[] = [];
 
   beforeAll(async () => {
-    server = await startApp({ imports: [WampModule.forRoot({ maxPayload: 4096, topics: { 'urn:news': true } })], providers: [Echo, Closes] });
+    server = await startApp({
+      imports: [WampModule.forRoot({ maxPayload: 4096, topics: { 'urn:news': true } })],
+      providers: [Echo, Closes],
+    });
     server.app.getHttpServer().on('connection', (socket: Socket) => accepted.push(socket));
     broker = server.app.get(WampBroker);
     closes = server.app.get(Closes);

@@ -12,7 +12,6 @@ import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
 
 const EV = 'http://example.com/event#';
-const CHAT = `${EV}chat`;
 
 /** An instance of the app on the Redis at `url`, with its own channel prefix per test. */
 function instance(url: string, channelPrefix: string): Promise<TestServer> {
@@ -28,7 +27,11 @@ function backplaneOf(server: TestServer): RedisBackplane {
 
 /** Waits until `count` instances have subscribed to the topic's channel on Redis. */
 async function channelSubscribers(redis: Redis, channel: string, count: number): Promise<void> {
-  await until(async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]) === count, `${count} subscribers of ${channel}`, 5000);
+  await until(
+    async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]) === count,
+    `${count} subscribers of ${channel}`,
+    5000,
+  );
 }
 
 const describeRedis = await describeWithRedis();
@@ -220,7 +223,10 @@ describeRedis('the sample with WAMP_REDIS_URL', () => {
     const { readSampleConfig } = await import('../../sample/sample-config.js');
     const config = { ...readSampleConfig({ WAMP_REDIS_URL: REDIS_URL }), port: 0 };
     expect(config.redisUrl).toBe(REDIS_URL);
-    const [one, two] = await Promise.all([startApp({ imports: [AppModule.forConfig(config)] }), startApp({ imports: [AppModule.forConfig(config)] })]);
+    const [one, two] = await Promise.all([
+      startApp({ imports: [AppModule.forConfig(config)] }),
+      startApp({ imports: [AppModule.forConfig(config)] }),
+    ]);
     try {
       const chat = 'http://wamp.sample/event#chat';
       const [alice, bob] = await Promise.all([one.connect(), two.connect()]);

@@ -5,7 +5,6 @@ import { Redis } from 'ioredis';
 import { WampBroker, WampModule } from '../../src/index.js';
 import { RedisBackplane, type RedisBackplaneOptions } from '../../src/redis/index.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
-import type { WampTestClient } from '../../src/testing/index.js';
 import { Ping } from '../fixtures/ping.js';
 import { crossDelivery, describeWithRedis, DisposableRedis } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
@@ -48,7 +47,9 @@ describe('RedisBackplane options', () => {
     ['stallTimeoutMs', { stallTimeoutMs: -1 }],
     ['pingIntervalMs', { pingIntervalMs: 1.5 }],
   ])('rejects a bad %s, naming it', (option, bad) => {
-    expect(() => new RedisBackplane({ url: 'redis://127.0.0.1:1', ...bad })).toThrow(`RedisBackplane option "${option}" must be a positive whole number`);
+    expect(() => new RedisBackplane({ url: 'redis://127.0.0.1:1', ...bad })).toThrow(
+      `RedisBackplane option "${option}" must be a positive whole number`,
+    );
   });
 });
 
@@ -112,7 +113,14 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const maxInFlightBytes = 64 * KIB;
-    const options = { url: server.url, channelPrefix: prefix, maxInFlight: 500, maxInFlightBytes, stallTimeoutMs: 300, pingIntervalMs: 100 };
+    const options = {
+      url: server.url,
+      channelPrefix: prefix,
+      maxInFlight: 500,
+      maxInFlightBytes,
+      stallTimeoutMs: 300,
+      pingIntervalMs: 100,
+    };
     const [a, b] = await Promise.all([instance(options), instance(options)]);
     try {
       const topic = `${EV}stall`;
@@ -140,14 +148,21 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
         await new Promise((resolve) => setImmediate(resolve));
         if (published > 200_000) throw new Error('the stall was not noticed');
       }
-      if (process.env.WAMP_TEST_LOG) console.info(`hung Redis, ${published} events of 1 KB published: held at most ${JSON.stringify(most)}; dropped ${backplaneOf(a).dropped}`);
+      if (process.env.WAMP_TEST_LOG)
+        console.info(
+          `hung Redis, ${published} events of 1 KB published: held at most ${JSON.stringify(most)}; dropped ${backplaneOf(a).dropped}`,
+        );
       expect(most.inFlightBytes).toBeLessThanOrEqual(maxInFlightBytes);
       expect(most.socketBytes).toBeLessThanOrEqual(maxInFlightBytes);
       expect(most.commands).toBeLessThanOrEqual(500 + 2); // the events, a health PING, a SUBSCRIBE
       expect(most.arrayBuffers).toBeLessThan(4 * 1024 * KIB); // a weaker check, GC-dependent: 20 MB and more were published
       expect(backplaneOf(a).dropped).toBeGreaterThanOrEqual(published - 500);
       // The stalled connections were cut: what they held is released and counted as dropped.
-      await until(() => backplaneOf(a).inFlight.events === 0 && heldByIoredis(publisher).commands <= 1, 'the stalled commands to be failed', 5000);
+      await until(
+        () => backplaneOf(a).inFlight.events === 0 && heldByIoredis(publisher).commands <= 1,
+        'the stalled commands to be failed',
+        5000,
+      );
 
       // Local delivery goes on, and so do calls.
       broker.publish(topic, 'local-only');

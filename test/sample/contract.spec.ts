@@ -400,7 +400,10 @@ describe('the sample app (default config)', () => {
     it('anonymous may subscribe to chat, feed/* and time, and not to sub-only', async () => {
       const client = await sample.anonymous();
       const list = await sample.joinChat(client);
-      expect(list).toEqual({ type: 'user-list', users: [{ clientId: client.sessionId, username: `anonymous-${client.sessionId.slice(0, 6)}` }] });
+      expect(list).toEqual({
+        type: 'user-list',
+        users: [{ clientId: client.sessionId, username: `anonymous-${client.sessionId.slice(0, 6)}` }],
+      });
       await sample.subscribe(client, feed('anon'), feed('anon/deeper'), TIME, SUB_ONLY);
       expect(sample.broker.subscribers(feed('anon'))).toContain(client.sessionId);
       expect(sample.broker.subscribers(feed('anon/deeper'))).toContain(client.sessionId);
@@ -763,7 +766,14 @@ describe('the sample app (default config)', () => {
       for (const topic of topics) {
         expect(sample.broker.subscribers(topic)).toEqual(expect.arrayContaining([a.sessionId, b.sessionId]));
       }
-      const payloads: unknown[] = [{ any: [1, { x: null }], clientId: 'kept', username: 'kept' }, 'text', 42, null, [], { type: 'message', message: '' }];
+      const payloads: unknown[] = [
+        { any: [1, { x: null }], clientId: 'kept', username: 'kept' },
+        'text',
+        42,
+        null,
+        [],
+        { type: 'message', message: '' },
+      ];
       for (const topic of topics) for (const payload of payloads) a.publish(topic, payload);
       a.publish(feed('news'), 'end of a');
       for (const client of [a, b]) {
@@ -773,7 +783,10 @@ describe('the sample app (default config)', () => {
         }
       }
       b.publish(feed('deep/er/path'), { from: 'b' });
-      for (const client of [a, b]) expect(await client.nextEvent(feed('deep/er/path'), 3000, (event) => (event as { from?: string })?.from === 'b')).toEqual({ from: 'b' });
+      for (const client of [a, b])
+        expect(await client.nextEvent(feed('deep/er/path'), 3000, (event) => (event as { from?: string })?.from === 'b')).toEqual({
+          from: 'b',
+        });
     });
 
     it('sub-only: subscribe allowed (server events arrive), client publish dropped', async () => {
@@ -856,7 +869,14 @@ describe('the sample app (default config)', () => {
 
       for (const client of [a, b, c]) await client.nextEvent(topic, 3000, (event) => event === 'end');
       await d.nextEvent(sentinelTopic, 3000);
-      expect(a.eventsOn(topic)).toEqual(['p1 default', 'p3 excludeMe false', 'p4 exclude b', 'p5 exclude b c', 'p7 eligible a b, exclude b', 'end']);
+      expect(a.eventsOn(topic)).toEqual([
+        'p1 default',
+        'p3 excludeMe false',
+        'p4 exclude b',
+        'p5 exclude b c',
+        'p7 eligible a b, exclude b',
+        'end',
+      ]);
       expect(b.eventsOn(topic)).toEqual([
         'p1 default',
         'p2 excludeMe',
@@ -921,12 +941,17 @@ describe('WAMP_ALLOWED_ORIGINS (exact origins and /regexes/)', () => {
     expect(await client.call(rpc('add'), 1, 1)).toBe(2);
   });
 
-  it.each(['http://127.0.0.1:8081', 'http://localhost:8080', 'https://127.0.0.1:8080', 'http://app.example', 'https://example', 'https://app.example.evil.com', 'null'])(
-    'refuses %s with HTTP 403',
-    async (origin) => {
-      expect(await handshake(origin)).toBe(403);
-    },
-  );
+  it.each([
+    'http://127.0.0.1:8081',
+    'http://localhost:8080',
+    'https://127.0.0.1:8080',
+    'http://app.example',
+    'https://example',
+    'https://app.example.evil.com',
+    'null',
+  ])('refuses %s with HTTP 403', async (origin) => {
+    expect(await handshake(origin)).toBe(403);
+  });
 });
 
 describe('WAMP_AUTH_TIMEOUT_MS', () => {

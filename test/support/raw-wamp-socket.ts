@@ -78,12 +78,10 @@ export class RawWampSocket {
         reject(new Error(`connection to ${url} closed before the first message (${code} ${reason})`)),
       );
     });
-    return within(outcome, `the handshake with ${url} and its first message`, options.timeoutMs ?? WAIT_MS).catch(
-      (error: unknown) => {
-        ws.terminate();
-        throw error;
-      },
-    );
+    return within(outcome, `the handshake with ${url} and its first message`, options.timeoutMs ?? WAIT_MS).catch((error: unknown) => {
+      ws.terminate();
+      throw error;
+    });
   }
 
   get sessionId(): string {

@@ -30,7 +30,9 @@ export async function redisAnswers(url = REDIS_URL): Promise<boolean> {
 export async function describeWithRedis(): Promise<jest.Describe> {
   if (await redisAnswers()) return describe;
   if (process.env.REQUIRE_REDIS === '1') throw new Error(`REQUIRE_REDIS=1 but no Redis answers at ${REDIS_URL}`);
-  console.warn(`\n*** SKIPPING the Redis tests: no Redis answers at ${REDIS_URL} (set REDIS_URL, or REQUIRE_REDIS=1 to fail instead). ***\n`);
+  console.warn(
+    `\n*** SKIPPING the Redis tests: no Redis answers at ${REDIS_URL} (set REDIS_URL, or REQUIRE_REDIS=1 to fail instead). ***\n`,
+  );
   return describe.skip;
 }
 
@@ -105,7 +107,13 @@ function listening(port: number): Promise<boolean> {
  * Waits until an event `from` publishes on `topic` reaches `to` on another instance, publishing
  * again while the backplanes reconnect (a publish during an outage is dropped: at most once).
  */
-export async function crossDelivery(from: WampTestClient, to: WampTestClient, topic: string, label: string, timeoutMs = 20_000): Promise<void> {
+export async function crossDelivery(
+  from: WampTestClient,
+  to: WampTestClient,
+  topic: string,
+  label: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   let attempt = 0;
   await until(
     () => {

@@ -39,7 +39,12 @@ export function readServerFrame(bytes: Buffer): { final: boolean; opcode: number
     offset = 10;
   }
   if (bytes.length < offset + length) return undefined;
-  return { final: (bytes[0] & 0x80) !== 0, opcode: bytes[0] & 0x0f, payload: bytes.subarray(offset, offset + length), frameBytes: offset + length };
+  return {
+    final: (bytes[0] & 0x80) !== 0,
+    opcode: bytes[0] & 0x0f,
+    payload: bytes.subarray(offset, offset + length),
+    frameBytes: offset + length,
+  };
 }
 
 /** The text of a complete server text frame. */

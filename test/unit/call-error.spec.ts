@@ -13,7 +13,7 @@ import { nestCallErrorMapper } from '../../src/nest/http-exception-mapping.js';
 import { WampException } from '../../src/core/wamp-exception.js';
 
 describe('error URIs', () => {
-  it('keep clj-wamp\'s exact strings', () => {
+  it("keep clj-wamp's exact strings", () => {
     expect(WampErrorUri.notFound).toBe('http://api.wamp.ws/error#notfound');
     expect(WampErrorUri.internal).toBe('http://api.wamp.ws/error#internal');
     expect(WampErrorUri.generic).toBe('http://api.wamp.ws/error#generic');
@@ -158,7 +158,11 @@ describe('the CALLERROR mapping (nestCallErrorMapper)', () => {
 
     it.each<[string, unknown, string]>([
       ['a plain Error', new Error('db connection refused'), 'db connection refused'],
-      ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'x')"), "Cannot read properties of undefined (reading 'x')"],
+      [
+        'a TypeError',
+        new TypeError("Cannot read properties of undefined (reading 'x')"),
+        "Cannot read properties of undefined (reading 'x')",
+      ],
       ['an Error subclass', new CustomError('custom'), 'custom'],
       ['an Error without a message', new Error(), ''],
       ['a thrown string', 'just a string', 'just a string'],

@@ -15,15 +15,12 @@ describe('PrefixMap', () => {
     expect(map.has('calc')).toBe(false);
   });
 
-  it.each([
-    'calc:square',
-    'http://example.com/simple/calc#square',
-    'plain',
-    '',
-    ':x',
-  ])('with no prefixes, %p resolves to itself', (value) => {
-    expect(new PrefixMap().resolve(value)).toBe(value);
-  });
+  it.each(['calc:square', 'http://example.com/simple/calc#square', 'plain', '', ':x'])(
+    'with no prefixes, %p resolves to itself',
+    (value) => {
+      expect(new PrefixMap().resolve(value)).toBe(value);
+    },
+  );
 
   describe('resolution (AutobahnPython / AutobahnJS rule)', () => {
     const map = mapWith({

@@ -230,7 +230,7 @@ describe('decodeClientMessage', () => {
       });
     });
 
-    it('keeps a CURIE as sent (resolution is the router\'s job)', () => {
+    it("keeps a CURIE as sent (resolution is the router's job)", () => {
       expect(expectMessage(decodeValue([type, 'event:simple']))).toStrictEqual({ type, topic: 'event:simple' });
     });
 

@@ -135,7 +135,10 @@ describe('AutobahnTestsuite WAMP v1 exclude/eligible matrix (cases 2.3.*/2.4.*),
 
   const rows = excludeMes.flatMap((excludeMe) =>
     lists.flatMap((exclude) =>
-      lists.map((eligible) => [`excludeMe=${String(excludeMe)} exclude=${name(exclude)} eligible=${name(eligible)}`, excludeMe, exclude, eligible] as const),
+      lists.map(
+        (eligible) =>
+          [`excludeMe=${String(excludeMe)} exclude=${name(exclude)} eligible=${name(eligible)}`, excludeMe, exclude, eligible] as const,
+      ),
     ),
   );
 

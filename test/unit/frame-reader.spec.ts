@@ -34,12 +34,17 @@ describe('FrameReader', () => {
       expect(r.seen).toEqual([text('[2,"c1","urn:echo","hi"]')]);
     });
 
-    it.each([0, 1, 3, 4, 63, 64, 65, 125, 126, 127, 1000, 65535, 65536, 200_000])('reads a %i-byte payload (every length encoding, both unmask paths)', (length) => {
-      const payload = Buffer.alloc(length, 0).map((_, index) => 32 + (index % 90)).toString();
-      const r = reader();
-      r.push(clientFrame(Opcode.text, payload));
-      expect(r.seen).toEqual([text(payload)]);
-    });
+    it.each([0, 1, 3, 4, 63, 64, 65, 125, 126, 127, 1000, 65535, 65536, 200_000])(
+      'reads a %i-byte payload (every length encoding, both unmask paths)',
+      (length) => {
+        const payload = Buffer.alloc(length, 0)
+          .map((_, index) => 32 + (index % 90))
+          .toString();
+        const r = reader();
+        r.push(clientFrame(Opcode.text, payload));
+        expect(r.seen).toEqual([text(payload)]);
+      },
+    );
 
     it('unmasks correctly whatever the alignment of the payload in memory', () => {
       const payload = 'x'.repeat(97) + 'é'.repeat(50);
@@ -103,31 +108,38 @@ describe('FrameReader', () => {
         pingBefore: fc.boolean(),
       });
       fc.assert(
-        fc.property(fc.array(message, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1 }), (messages, cuts) => {
-          const frames: Buffer[] = [];
-          const expected: Seen[] = [];
-          for (const { text: value, fragments, pingBefore } of messages) {
-            if (pingBefore) {
-              frames.push(clientFrame(Opcode.ping, 'p'));
-              expected.push({ kind: 'ping', payload: 'p' });
+        fc.property(
+          fc.array(message, { minLength: 1, maxLength: 8 }),
+          fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1 }),
+          (messages, cuts) => {
+            const frames: Buffer[] = [];
+            const expected: Seen[] = [];
+            for (const { text: value, fragments, pingBefore } of messages) {
+              if (pingBefore) {
+                frames.push(clientFrame(Opcode.ping, 'p'));
+                expected.push({ kind: 'ping', payload: 'p' });
+              }
+              const bytes = Buffer.from(value);
+              const size = Math.ceil(bytes.length / fragments) || 1;
+              const parts =
+                fragments === 1 || bytes.length === 0
+                  ? [bytes]
+                  : Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+              parts.forEach((part, index) =>
+                frames.push(clientFrame(index === 0 ? Opcode.text : Opcode.continuation, part, { final: index === parts.length - 1 })),
+              );
+              expected.push(text(value));
             }
-            const bytes = Buffer.from(value);
-            const size = Math.ceil(bytes.length / fragments) || 1;
-            const parts = fragments === 1 || bytes.length === 0 ? [bytes] : Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
-            parts.forEach((part, index) =>
-              frames.push(clientFrame(index === 0 ? Opcode.text : Opcode.continuation, part, { final: index === parts.length - 1 })),
-            );
-            expected.push(text(value));
-          }
-          const stream = Buffer.concat(frames);
-          const r = reader();
-          for (let offset = 0, cut = 0; offset < stream.length; cut++) {
-            const size = cuts[cut % cuts.length];
-            r.push(Buffer.from(stream.subarray(offset, offset + size)));
-            offset += size;
-          }
-          expect(r.seen).toEqual(expected);
-        }),
+            const stream = Buffer.concat(frames);
+            const r = reader();
+            for (let offset = 0, cut = 0; offset < stream.length; cut++) {
+              const size = cuts[cut % cuts.length];
+              r.push(Buffer.from(stream.subarray(offset, offset + size)));
+              offset += size;
+            }
+            expect(r.seen).toEqual(expected);
+          },
+        ),
         { numRuns: 300 },
       );
     });

@@ -26,7 +26,9 @@ describe('server frames', () => {
 
   describe('closePayload', () => {
     it('is the code, then the reason', () => {
-      expect(closePayload(1001, 'server shutting down')).toEqual(Buffer.concat([Buffer.from([0x03, 0xe9]), Buffer.from('server shutting down')]));
+      expect(closePayload(1001, 'server shutting down')).toEqual(
+        Buffer.concat([Buffer.from([0x03, 0xe9]), Buffer.from('server shutting down')]),
+      );
     });
 
     it('cuts a long reason to the 123 bytes a control frame leaves, on a character boundary', () => {

@@ -55,12 +55,10 @@ describe('CompiledPermissions', () => {
 });
 
 describe('permissionsProblem', () => {
-  it.each([
-    [{ all: true }],
-    [{ rpc: true, subscribe: false }],
-    [{ rpc: { a: true }, subscribe: { 'b*': false }, publish: {} }],
-    [{}],
-  ])('accepts %j', (permissions) => expect(permissionsProblem(permissions)).toBeUndefined());
+  it.each([[{ all: true }], [{ rpc: true, subscribe: false }], [{ rpc: { a: true }, subscribe: { 'b*': false }, publish: {} }], [{}]])(
+    'accepts %j',
+    (permissions) => expect(permissionsProblem(permissions)).toBeUndefined(),
+  );
 
   it.each([
     [null, 'not an object'],

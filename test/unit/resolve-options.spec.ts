@@ -33,7 +33,15 @@ describe('resolveWampOptions', () => {
       shutdownGraceMs: 1000,
       auth: undefined,
       backplane: new MemoryBackplane(),
-      limits: { prefixes: 256, subscriptions: 1024, uriLength: 2048, callsInFlight: 128, queuedPubSub: 1024, fragmentsPerMessage: 1024, rate: undefined },
+      limits: {
+        prefixes: 256,
+        subscriptions: 1024,
+        uriLength: 2048,
+        callsInFlight: 128,
+        queuedPubSub: 1024,
+        fragmentsPerMessage: 1024,
+        rate: undefined,
+      },
       slowConsumer: { highWaterMark: 1024 * 1024, action: 'drop', timeoutMs: 30_000 },
       heartbeatIntervalMs: 30_000,
     };

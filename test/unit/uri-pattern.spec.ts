@@ -110,16 +110,13 @@ describe('UriPatternTable', () => {
       expect(new UriPatternTable<number>().add(pattern, 1)).toBeUndefined();
     });
 
-    it.each(['http://x/t', 'http://x/*', '*'])(
-      'returns the existing entry for a duplicate %p and keeps the first value',
-      (pattern) => {
-        const table = new UriPatternTable<number>();
-        table.add(pattern, 1);
-        expect(table.add(pattern, 2)).toStrictEqual({ pattern, value: 1 });
-        expect(table.get(pattern)).toStrictEqual({ pattern, value: 1 });
-        expect(table.entries()).toHaveLength(1);
-      },
-    );
+    it.each(['http://x/t', 'http://x/*', '*'])('returns the existing entry for a duplicate %p and keeps the first value', (pattern) => {
+      const table = new UriPatternTable<number>();
+      table.add(pattern, 1);
+      expect(table.add(pattern, 2)).toStrictEqual({ pattern, value: 1 });
+      expect(table.get(pattern)).toStrictEqual({ pattern, value: 1 });
+      expect(table.entries()).toHaveLength(1);
+    });
 
     it('treats "http://x/" (exact) and "http://x/*" (prefix) as different patterns', () => {
       const table = new UriPatternTable<string>();

@@ -6,7 +6,13 @@ import { authSign, deriveKey as clientDeriveKey, signChallengeAsAutobahn } from 
 interface Vectors {
   sign: Array<{ challenge: string; secret: string; signature: string }>;
   derive: Array<{ secret: string; salt: string; iterations: number; keylen: number; derived: string }>;
-  salted_sign: Array<{ challenge: string; secret: string; authextra: { salt: string; keylen: number; iterations: number }; derived: string; signature: string }>;
+  salted_sign: Array<{
+    challenge: string;
+    secret: string;
+    authextra: { salt: string; keylen: number; iterations: number };
+    derived: string;
+    signature: string;
+  }>;
   clj_wamp_legacy_sign: { challenge: string; secret: string; signature: string };
 }
 
