@@ -165,9 +165,8 @@ export class WampRouter {
 
   /** The connection ended: drop every trace of the session, then tell the hooks. */
   closed(session: ServerSession, code: number, reason: string): void {
-    if (session.isClosed) return;
+    if (!session.forget()) return;
     this.deps.counters.sessionsClosed++;
-    session.markClosed();
     this.deps.sessions.remove(session);
     for (const topic of this.deps.topics.unsubscribeAll(session)) {
       this.deps.hooks.emit('onWampUnsubscribed', session, topic);

@@ -2,6 +2,7 @@ import { CompiledPermissions } from '../permissions/permissions.js';
 import { PrefixMap } from '../protocol/curie.js';
 import { SerialQueue } from './serial-queue.js';
 import type { TextFrame } from '../websocket/frames.js';
+import type { PeerState } from '../core/peer-state.js';
 import type { SessionSocket } from './session-socket.js';
 import type { WampHandshake, WampIdentity, WampSession } from '../core/wamp-session.js';
 
@@ -32,8 +33,8 @@ export class ServerSession implements WampSession {
   /** The rate limit's token bucket (`limits.rate`), filled on first use. */
   private tokens = Number.NaN;
   private refilledAt = 0;
-  /** open → closing (the server sent its close frame) → closed (the connection is gone). */
-  private state: 'open' | 'closing' | 'closed' = 'open';
+  /** Set once the router has forgotten the session (its connection is gone). */
+  private forgotten = false;
 
   constructor(
     readonly id: string,
@@ -52,11 +53,12 @@ export class ServerSession implements WampSession {
 
   /** False from the moment either side starts closing: nothing more is sent or handled. */
   get isOpen(): boolean {
-    return this.state === 'open';
+    return this.socket.state === 'open';
   }
 
-  get isClosed(): boolean {
-    return this.state === 'closed';
+  /** The session's lifecycle is its connection's: open → closing → closed. */
+  get state(): PeerState {
+    return this.socket.state;
   }
 
   get identity(): WampIdentity | undefined {
@@ -82,12 +84,10 @@ export class ServerSession implements WampSession {
   }
 
   send(message: string | TextFrame): void {
-    if (this.state === 'open') this.socket.send(message);
+    this.socket.send(message);
   }
 
   close(code = 1000, reason = ''): void {
-    if (this.state !== 'open') return;
-    this.state = 'closing';
     this.socket.close(code, reason);
   }
 
@@ -99,7 +99,7 @@ export class ServerSession implements WampSession {
   ping(): boolean {
     if (this.awaitingPong) return false;
     this.awaitingPong = true;
-    if (this.state === 'open') this.socket.ping();
+    if (this.socket.state === 'open') this.socket.ping();
     return true;
   }
 
@@ -122,7 +122,7 @@ export class ServerSession implements WampSession {
 
   /** Cuts the connection without waiting for the closing handshake. */
   terminate(): void {
-    if (this.state !== 'closed') this.socket.terminate();
+    if (this.socket.state !== 'closed') this.socket.terminate();
   }
 
   // --- CURI prefixes
@@ -201,11 +201,13 @@ export class ServerSession implements WampSession {
     return this.queue?.size ?? 0;
   }
 
-  /** The transport saw the connection end: forget everything that belongs to it. */
-  markClosed(): void {
-    this.state = 'closed';
+  /** The transport saw the connection end: forget everything that belongs to it; false when it was forgotten already. */
+  forget(): boolean {
+    if (this.forgotten) return false;
+    this.forgotten = true;
     this.pendingCall = undefined;
     this.pendingCalls = undefined;
     this.prefixMap = undefined;
+    return true;
   }
 }

@@ -1,7 +1,10 @@
+import type { PeerState } from '../core/peer-state.js';
 import type { TextFrame } from '../websocket/frames.js';
 
 /** The part of a WebSocket connection a session needs. */
 export interface SessionSocket {
+  /** The peer's lifecycle, which the session shares. */
+  readonly state: PeerState;
   /** Sends a text message: a string, or a frame built once with `textFrame` for many sessions. */
   send(message: string | TextFrame): void;
   close(code: number, reason: string): void;

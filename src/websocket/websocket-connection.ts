@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { PeerState } from '../core/peer-state.js';
 import { FrameReader, type FrameReaderLimits, type FrameSink } from './frame-reader.js';
 import { isSendableCloseCode, CloseCode } from '../core/close-codes.js';
 import { closePayload, encodeFrame, Opcode, type TextFrame } from './frames.js';
@@ -69,8 +70,10 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /** Whose connection this is (the listener's business); set right after the handshake. */
   owner!: Owner;
   private readonly reader: FrameReader;
-  /** open → closing (the server's close frame is out) → ended (nothing more is written: FIN sent, or the socket destroyed). */
-  private state: 'open' | 'closing' | 'ended' = 'open';
+  /** open → closing (a close frame either way, the peer's FIN, or a cut) → closed (the socket is gone). */
+  private peerState: PeerState = 'open';
+  /** Nothing more is written: FIN sent, or the socket destroyed. */
+  private finished = false;
   private closeReceived = false;
   private closeCode: number = CloseCode.abnormal;
   private closeReason = '';
@@ -120,7 +123,8 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.socket.off('data', onSocketData);
     this.socket.off('end', onSocketEnd);
     this.socket.off('close', onSocketClose);
-    this.state = 'ended';
+    this.peerState = 'closed';
+    this.finished = true;
     this.socket.destroy();
   }
 
@@ -128,6 +132,11 @@ export class WebSocketConnection<Owner> implements FrameSink {
    * Bytes the kernel did not take yet because the client reads slower than it is sent to (what
    * this tick holds back is not counted: it leaves at the end of the tick).
    */
+  /** Where the peer stands; its session reads it rather than keeping a state of its own. */
+  get state(): PeerState {
+    return this.peerState;
+  }
+
   get bufferedAmount(): number {
     return this.socket.writableLength;
   }
@@ -143,11 +152,11 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** Sends a text message: a string, or a frame built once with `textFrame` for many connections. */
   send(message: string | TextFrame): void {
-    if (this.state === 'open') this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
+    if (this.peerState === 'open') this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
   }
 
   ping(): void {
-    if (this.state === 'open') this.write(PING);
+    if (this.peerState === 'open') this.write(PING);
   }
 
   /**
@@ -155,8 +164,8 @@ export class WebSocketConnection<Owner> implements FrameSink {
    * code that may not go on the wire is sent as 1011: it can only come from a bug.
    */
   close(code: number, reason: string): void {
-    if (this.state !== 'open') return;
-    this.state = 'closing';
+    if (this.peerState !== 'open') return;
+    this.peerState = 'closing';
     const sendable = isSendableCloseCode(code) ? code : CloseCode.internalError;
     this.write(encodeFrame(Opcode.close, closePayload(sendable, reason)));
     // Only the client's close frame matters from now on: its messages are not kept.
@@ -167,7 +176,8 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** Cuts the connection without a closing handshake (what this tick held back is dropped). */
   terminate(): void {
-    this.state = 'ended';
+    if (this.peerState === 'open') this.peerState = 'closing';
+    this.finished = true;
     this.held = undefined;
     this.heldBytes = 0;
     this.socket.destroy();
@@ -176,11 +186,11 @@ export class WebSocketConnection<Owner> implements FrameSink {
   // --- FrameSink: what the reader found
 
   onMessage(payload: Buffer, isBinary: boolean): void {
-    if (this.state === 'open') this.listener.message(this, payload, isBinary);
+    if (this.peerState === 'open') this.listener.message(this, payload, isBinary);
   }
 
   onPing(payload: Buffer): void {
-    if (this.state === 'open') this.write(encodeFrame(Opcode.pong, payload));
+    if (this.peerState === 'open') this.write(encodeFrame(Opcode.pong, payload));
   }
 
   onPong(): void {
@@ -192,7 +202,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.closeCode = code;
     this.closeReason = reason;
     // Echo the client's code and reason, as the RFC suggests; a close without a code is answered with 1000.
-    if (this.state === 'open') this.close(code === CloseCode.noStatus ? CloseCode.normal : code, reason);
+    if (this.peerState === 'open') this.close(code === CloseCode.noStatus ? CloseCode.normal : code, reason);
     else this.end();
   }
 
@@ -207,9 +217,10 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** Sends FIN: nothing more is written. */
   private end(): void {
-    if (this.state === 'ended') return;
+    if (this.finished) return;
+    if (this.peerState === 'open') this.peerState = 'closing';
     this.flush();
-    this.state = 'ended';
+    this.finished = true;
     this.socket.end();
   }
 
@@ -220,7 +231,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.held = undefined;
     const bytes = Array.isArray(held) ? Buffer.concat(held, this.heldBytes) : held;
     this.heldBytes = 0;
-    if (this.state === 'ended') return;
+    if (this.finished) return;
     this.socket.write(bytes);
     if (this.socket.writableLength > this.limits.highWaterMark) this.holdBack();
   }
@@ -241,7 +252,7 @@ export class WebSocketConnection<Owner> implements FrameSink {
   }
 
   private drained(): void {
-    if (this.state === 'ended') return;
+    if (this.finished) return;
     if (this.socket.writableLength > this.limits.highWaterMark) return this.whenWritten();
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
@@ -296,7 +307,8 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** @internal */
   onSocketClose(): void {
-    this.state = 'ended';
+    this.peerState = 'closed';
+    this.finished = true;
     this.held = undefined;
     this.heldBytes = 0;
     clearTimeout(this.closeTimer);
