@@ -144,7 +144,11 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     } catch (error) {
       if (this.exchanges.get(session.id) === REQUESTING) this.exchanges.delete(session.id);
       if (!(error instanceof WampException)) {
-        this.logger.limitedError('auth-secret-failed', `authreq for ${quotedKey(authKey)} failed: ${errorMessage(error)}`, (error as Error)?.stack);
+        this.logger.limitedError(
+          'auth-secret-failed',
+          `authreq for ${quotedKey(authKey)} failed: ${errorMessage(error)}`,
+          (error as Error)?.stack,
+        );
       }
       throw error;
     }

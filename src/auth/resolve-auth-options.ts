@@ -1,8 +1,7 @@
 import { WampOptionsError } from '../core/wamp-options-error.js';
 import type { WampAuthOptions } from './wamp-auth-options.js';
 
-export type ResolvedAuthOptions = Required<Omit<WampAuthOptions, 'secret' | 'handshake'>> &
-  Pick<WampAuthOptions, 'secret' | 'handshake'>;
+export type ResolvedAuthOptions = Required<Omit<WampAuthOptions, 'secret' | 'handshake'>> & Pick<WampAuthOptions, 'secret' | 'handshake'>;
 
 export function resolveAuthOptions(auth: WampAuthOptions): ResolvedAuthOptions {
   if (typeof auth !== 'object' || auth === null) fail('auth', 'an object', auth);
@@ -18,7 +17,8 @@ export function resolveAuthOptions(auth: WampAuthOptions): ResolvedAuthOptions {
   const failureDelayMs = auth.failureDelayMs ?? 1000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 0) fail('auth.timeoutMs', 'a whole number of milliseconds (0 disables)', timeoutMs);
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) fail('auth.maxAttempts', 'a whole number, 1 or more', maxAttempts);
-  if (!Number.isFinite(failureDelayMs) || failureDelayMs < 0) fail('auth.failureDelayMs', 'a number of milliseconds, 0 or more', failureDelayMs);
+  if (!Number.isFinite(failureDelayMs) || failureDelayMs < 0)
+    fail('auth.failureDelayMs', 'a number of milliseconds, 0 or more', failureDelayMs);
   return {
     secret: auth.secret,
     permissions: auth.permissions,

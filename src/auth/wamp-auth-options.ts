@@ -9,8 +9,7 @@ type MaybePromise<T> = T | Promise<T>;
  * parameters (salted: the HMAC key is derived with PBKDF2, as AutobahnJS's `ab.deriveKey`).
  */
 export type WampSecret =
-  | string
-  | { readonly secret: string; readonly salt: string; readonly keylen?: number; readonly iterations?: number };
+  string | { readonly secret: string; readonly salt: string; readonly keylen?: number; readonly iterations?: number };
 
 /** Who a connection is, as the `handshake` hook decided from its upgrade request. */
 export interface WampHandshakeIdentity {

@@ -160,9 +160,7 @@ export class WampClient {
         this.settle(message[1], (call) => call.resolve(message[2]));
         return;
       case 4:
-        this.settle(message[1], (call) =>
-          call.reject(new WampCallError(message[2] as string, message[3] as string, message[4])),
-        );
+        this.settle(message[1], (call) => call.reject(new WampCallError(message[2] as string, message[3] as string, message[4])));
         return;
       case 8: {
         const topic = message[1] as string;

@@ -66,7 +66,8 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
     action: options.slowConsumer?.action ?? 'drop',
     timeoutMs: count(options.slowConsumer?.timeoutMs, 30_000, 'slowConsumer.timeoutMs'),
   };
-  if (slowConsumer.action !== 'drop' && slowConsumer.action !== 'close') fail('slowConsumer.action', '"drop" or "close"', slowConsumer.action);
+  if (slowConsumer.action !== 'drop' && slowConsumer.action !== 'close')
+    fail('slowConsumer.action', '"drop" or "close"', slowConsumer.action);
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
   if (!Number.isInteger(heartbeatIntervalMs) || heartbeatIntervalMs < 0) {
     fail('heartbeatIntervalMs', 'a whole number of milliseconds (0 disables)', heartbeatIntervalMs);
@@ -135,7 +136,9 @@ function count(value: number | undefined, fallback: number, option: string): num
 
 function isBackplane(value: unknown): value is WampBackplane {
   const methods = ['start', 'publish', 'watch', 'unwatch', 'close'] as const;
-  return typeof value === 'object' && value !== null && methods.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
+  return (
+    typeof value === 'object' && value !== null && methods.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+  );
 }
 
 function isOriginList(value: unknown): boolean {

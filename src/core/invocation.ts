@@ -4,7 +4,8 @@ import type { WampSession } from './wamp-session.js';
  * What a handler is being asked to do; guards and interceptors read it from the context. The
  * router builds them with its own session class (`S`); handlers see the public `WampSession`.
  */
-export type WampInvocation<S extends WampSession = WampSession> = WampCallInvocation<S> | WampSubscribeInvocation<S> | WampPublishInvocation<S>;
+export type WampInvocation<S extends WampSession = WampSession> =
+  WampCallInvocation<S> | WampSubscribeInvocation<S> | WampPublishInvocation<S>;
 
 export type WampActionKind = WampInvocation['kind'];
 

@@ -51,13 +51,33 @@ export interface ResolvedEnhancers {
  * dependency injection). Nest keeps them private; `resolveEnhancers` checks they are there.
  */
 interface ContextCreatorInternals {
-  guardsContextCreator: { create(instance: object, callback: Function, module: string, contextId?: unknown, inquirerId?: string): CanActivate[] };
-  interceptorsContextCreator: { create(instance: object, callback: Function, module: string, contextId?: unknown, inquirerId?: string): NestInterceptor[] };
-  pipesContextCreator: { create(instance: object, callback: Function, module: string, contextId?: unknown, inquirerId?: string): PipeTransform[] };
-  filtersContextCreator: { create(instance: object, callback: Function, module: string, contextId?: unknown, inquirerId?: string): ResolvedEnhancers['exceptionHandler'] };
+  guardsContextCreator: {
+    create(instance: object, callback: Function, module: string, contextId?: unknown, inquirerId?: string): CanActivate[];
+  };
+  interceptorsContextCreator: {
+    create(instance: object, callback: Function, module: string, contextId?: unknown, inquirerId?: string): NestInterceptor[];
+  };
+  pipesContextCreator: {
+    create(instance: object, callback: Function, module: string, contextId?: unknown, inquirerId?: string): PipeTransform[];
+  };
+  filtersContextCreator: {
+    create(
+      instance: object,
+      callback: Function,
+      module: string,
+      contextId?: unknown,
+      inquirerId?: string,
+    ): ResolvedEnhancers['exceptionHandler'];
+  };
   modulesContainer: Map<string, { entryProviders: Array<{ token: unknown; instance: unknown; id: string }> }>;
   contextUtils: { mergeParamsMetatypes(params: ParamProperties[], paramtypes: unknown[] | undefined): ParamProperties[] };
-  getMetadata(instance: object, methodName: string, metadataKey: string, paramsFactory: ParamsFactory, contextType: string): {
+  getMetadata(
+    instance: object,
+    methodName: string,
+    metadataKey: string,
+    paramsFactory: ParamsFactory,
+    contextType: string,
+  ): {
     paramtypes: unknown[] | undefined;
     getParamsMetadata(moduleKey: string, contextId?: unknown, inquirerId?: string): ParamProperties[] | null;
   };

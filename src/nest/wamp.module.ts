@@ -11,12 +11,7 @@ import { WampHooks } from '../router/wamp-hooks.js';
 import { nestCallErrorMapper } from './http-exception-mapping.js';
 import { WampExplorer } from './wamp.explorer.js';
 import { WampHandlerFactory } from './wamp-handler.factory.js';
-import {
-  ConfigurableWampModule,
-  WAMP_ASYNC_OPTIONS_TYPE,
-  WAMP_MODULE_OPTIONS,
-  WAMP_OPTIONS_TYPE,
-} from './wamp.module-definition.js';
+import { ConfigurableWampModule, WAMP_ASYNC_OPTIONS_TYPE, WAMP_MODULE_OPTIONS, WAMP_OPTIONS_TYPE } from './wamp.module-definition.js';
 import { WampGlobalPermissionGuard } from './wamp-permission.guard.js';
 import { WampServerHost } from './wamp-server.host.js';
 

@@ -1,7 +1,6 @@
 import { MessageType } from './message-type.js';
 import type { ClientMessage, PublishMessage } from './messages.js';
 
-
 /**
  * Why a frame was refused. A CALL whose call id could be read is answered with a CALLERROR
  * carrying `callId` and the session goes on; any other violation closes the session (with the
@@ -15,8 +14,7 @@ export interface ProtocolViolation {
 }
 
 export type DecodeResult =
-  | { readonly ok: true; readonly message: ClientMessage }
-  | { readonly ok: false; readonly violation: ProtocolViolation };
+  { readonly ok: true; readonly message: ClientMessage } | { readonly ok: false; readonly violation: ProtocolViolation };
 
 const violation = (reason: string, kind: ProtocolViolation['kind'] = 'malformed'): DecodeResult => ({
   ok: false,

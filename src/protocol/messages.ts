@@ -42,9 +42,4 @@ export interface PublishMessage {
 }
 
 /** Every message a client may send. */
-export type ClientMessage =
-  | PrefixMessage
-  | CallMessage
-  | SubscribeMessage
-  | UnsubscribeMessage
-  | PublishMessage;
+export type ClientMessage = PrefixMessage | CallMessage | SubscribeMessage | UnsubscribeMessage | PublishMessage;

@@ -21,11 +21,7 @@ export function publishFilter(
   publisherId: string,
   excludeMeByDefault: boolean,
 ): { exclude: string[]; eligible?: string[] } {
-  const exclude = message.exclude
-    ? [...message.exclude]
-    : (message.excludeMe ?? excludeMeByDefault)
-      ? [publisherId]
-      : [];
+  const exclude = message.exclude ? [...message.exclude] : (message.excludeMe ?? excludeMeByDefault) ? [publisherId] : [];
   return message.eligible ? { exclude, eligible: [...message.eligible] } : { exclude };
 }
 

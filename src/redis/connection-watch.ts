@@ -33,10 +33,14 @@ export class ConnectionWatch {
   trackEvent(reply: Promise<unknown>, bytes: number, onFailure: () => void): void {
     this.events++;
     this.bytes += bytes;
-    this.track(reply, () => {
-      this.events--;
-      this.bytes -= bytes;
-    }, onFailure);
+    this.track(
+      reply,
+      () => {
+        this.events--;
+        this.bytes -= bytes;
+      },
+      onFailure,
+    );
   }
 
   /** Sends a PING when none is waiting, so that a stall shows on an idle connection too (PING is valid in subscriber mode). */

@@ -142,7 +142,11 @@ export class RedisBackplane implements WampBackplane {
       this.dropped++;
       return;
     }
-    const envelope: Envelope = { o: this.instanceId, ...(filter.exclude?.length && { x: filter.exclude }), ...(filter.eligible && { l: filter.eligible }) };
+    const envelope: Envelope = {
+      o: this.instanceId,
+      ...(filter.exclude?.length && { x: filter.exclude }),
+      ...(filter.eligible && { l: filter.eligible }),
+    };
     const header = `${JSON.stringify(envelope)}\n`;
     const size = Buffer.byteLength(header) + (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
     if (publisher.events >= this.limits.maxInFlight || publisher.bytes + size > this.limits.maxInFlightBytes) {

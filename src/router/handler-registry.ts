@@ -10,9 +10,7 @@ export type SubscribeHandler = (subscription: WampSubscribeInvocation<ServerSess
 export type PublishHandler = (publication: WampPublishInvocation<ServerSession>) => WampPublishDecision | Promise<WampPublishDecision>;
 
 /** A topic rule: a handler that decides, or a static allow/deny (`topics` option). */
-export type TopicRule<H> =
-  | { readonly source: string; readonly handler: H }
-  | { readonly source: string; readonly allow: boolean };
+export type TopicRule<H> = { readonly source: string; readonly handler: H } | { readonly source: string; readonly allow: boolean };
 
 /** Thrown at bootstrap when two handlers claim the same procedure or topic pattern. */
 export class WampRegistrationError extends Error {
@@ -67,12 +65,7 @@ export class HandlerRegistry {
     return table.entries().map((entry) => entry.pattern);
   }
 
-  private addTopicRule<H>(
-    table: UriPatternTable<TopicRule<H>>,
-    action: string,
-    pattern: string,
-    rule: TopicRule<H>,
-  ): void {
+  private addTopicRule<H>(table: UriPatternTable<TopicRule<H>>, action: string, pattern: string, rule: TopicRule<H>): void {
     const existing = table.add(pattern, rule);
     if (existing) {
       throw new WampRegistrationError(

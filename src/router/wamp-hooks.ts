@@ -82,9 +82,7 @@ export class WampHooks {
 
   /** Registers the hook methods a provider has; returns their names. */
   register(provider: object, owner: 'application' | 'nest-wamp' = 'application'): WampHookName[] {
-    const found = HOOK_NAMES.filter(
-      (name) => typeof (provider as Record<string, unknown>)[name] === 'function',
-    );
+    const found = HOOK_NAMES.filter((name) => typeof (provider as Record<string, unknown>)[name] === 'function');
     for (const name of found) {
       const method = (provider as Record<string, (...args: unknown[]) => unknown>)[name];
       const list = this.hooks.get(name) ?? [];

@@ -248,7 +248,11 @@ export class WampRouter {
       this.fail(call, error);
       return;
     }
-    if (isPromiseLike(result)) result.then((value) => this.finishWithResult(call, value), (error) => this.fail(call, error));
+    if (isPromiseLike(result))
+      result.then(
+        (value) => this.finishWithResult(call, value),
+        (error) => this.fail(call, error),
+      );
     else this.finishWithResult(call, result);
   }
 

@@ -8,8 +8,7 @@ import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
  * may be async).
  */
 export type WampOriginRule =
-  | ReadonlyArray<string | RegExp>
-  | ((origin: string | undefined, request: IncomingMessage) => boolean | Promise<boolean>);
+  ReadonlyArray<string | RegExp> | ((origin: string | undefined, request: IncomingMessage) => boolean | Promise<boolean>);
 
 /** The token the client offered that names `wamp` (compared case-insensitively, as clj-wamp does). */
 export function offeredWampProtocol(protocols: Iterable<string>): string | undefined {
@@ -23,7 +22,10 @@ export function offeredWampProtocol(protocols: Iterable<string>): string | undef
 export function parseProtocolHeader(header: string | string[] | undefined): string[] {
   if (header === undefined) return [];
   const joined = Array.isArray(header) ? header.join(',') : header;
-  return joined.split(',').map((token) => token.trim()).filter(Boolean);
+  return joined
+    .split(',')
+    .map((token) => token.trim())
+    .filter(Boolean);
 }
 
 /**

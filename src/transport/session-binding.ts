@@ -55,7 +55,10 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
   /** The peer read nothing of a backlog above `slowConsumer.highWaterMark` for `slowConsumer.timeoutMs`: it is cut. */
   stalled(connection: SessionConnection, backlog: number): void {
     this.counters.refuse('slow-consumer');
-    this.logger.limitedWarn('slow-consumer-cut', `session ${connection.owner.id} cut off: it read nothing of ${backlog} bytes waiting for it (slowConsumer.timeoutMs)`);
+    this.logger.limitedWarn(
+      'slow-consumer-cut',
+      `session ${connection.owner.id} cut off: it read nothing of ${backlog} bytes waiting for it (slowConsumer.timeoutMs)`,
+    );
   }
 
   closed(connection: SessionConnection, code: number, reason: string): void {

@@ -22,9 +22,7 @@ export interface WampTransportOptions {
  * Decides who an upgrade request is before it is accepted: an identity, nothing (the session
  * may authenticate later), or false to refuse it with HTTP 401.
  */
-export type UpgradeIdentifier = (
-  request: IncomingMessage,
-) => WampIdentity | false | undefined | Promise<WampIdentity | false | undefined>;
+export type UpgradeIdentifier = (request: IncomingMessage) => WampIdentity | false | undefined | Promise<WampIdentity | false | undefined>;
 
 /** What the handshake checks decided: a refusal, or none and maybe an identity. */
 type HandshakeVerdict = (refusal: UpgradeRefusal | undefined, identity?: WampIdentity) => void;
@@ -207,7 +205,11 @@ export class WampWebSocketServer<Owner = unknown> {
   /** Runs a check that may be sync or async; a throw or rejection is logged and `onError` answers. */
   private step<T>(name: string, check: () => T | Promise<T>, onResult: (result: T) => void, onError: () => void): void {
     const fail = (error: unknown): void => {
-      this.logger.limitedError('handshake-check-failed', `${name} failed during a handshake: ${errorMessage(error)}`, (error as Error)?.stack);
+      this.logger.limitedError(
+        'handshake-check-failed',
+        `${name} failed during a handshake: ${errorMessage(error)}`,
+        (error as Error)?.stack,
+      );
       onError();
     };
     let result: T | Promise<T>;
@@ -232,4 +234,3 @@ const ONLY_WAMP: readonly string[] = [WAMP_SUBPROTOCOL];
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
-

@@ -10,12 +10,7 @@ function wampParam(type: number, data?: number, pipes: Pipe[] = []): ParameterDe
   return (target, key, index) => {
     if (key === undefined) throw new Error('WAMP parameter decorators belong on methods, not constructors');
     const params = Reflect.getMetadata(ROUTE_ARGS_METADATA, target.constructor, key) ?? {};
-    Reflect.defineMetadata(
-      ROUTE_ARGS_METADATA,
-      { ...params, [`${type}:${index}`]: { index, data, pipes } },
-      target.constructor,
-      key,
-    );
+    Reflect.defineMetadata(ROUTE_ARGS_METADATA, { ...params, [`${type}:${index}`]: { index, data, pipes } }, target.constructor, key);
   };
 }
 
@@ -29,8 +24,7 @@ export const WampSession = (): ParameterDecorator => wampParam(WampParamtype.Ses
 export const WampArgs = (...pipes: Pipe[]): ParameterDecorator => wampParam(WampParamtype.Payload, undefined, pipes);
 
 /** One argument of a call, by position. Pipes apply to it. */
-export const WampArg = (index: number, ...pipes: Pipe[]): ParameterDecorator =>
-  wampParam(WampParamtype.Payload, index, pipes);
+export const WampArg = (index: number, ...pipes: Pipe[]): ParameterDecorator => wampParam(WampParamtype.Payload, index, pipes);
 
 /** The event of a publication. Pipes apply to it. */
 export const WampEvent = (...pipes: Pipe[]): ParameterDecorator => wampParam(WampParamtype.Payload, undefined, pipes);
