@@ -39,8 +39,8 @@ export interface ResolvedEnhancers {
   readonly params: ParamProperties[];
   readonly exceptionHandler: {
     next(exception: unknown, host: WampExecutionContext): unknown;
-    /** The custom filters only: their result, or undefined when none handled the exception. */
-    invokeCustomFilters?(exception: unknown, host: WampExecutionContext): unknown;
+    /** The handler's exception filters (`@Catch(...types)`; no types catches everything). */
+    readonly filters?: ReadonlyArray<{ readonly exceptionMetatypes: readonly Function[] }>;
   };
   readonly applyPipes: (value: unknown, metadata: ArgumentMetadata & { schema?: unknown }, pipes: PipeTransform[]) => Promise<unknown>;
 }
@@ -69,7 +69,7 @@ interface ContextCreatorInternals {
       inquirerId?: string,
     ): ResolvedEnhancers['exceptionHandler'];
   };
-  modulesContainer: Map<string, { entryProviders: Array<{ token: unknown; instance: unknown; id: string }> }>;
+  modulesContainer: Map<string, { entryProviders?: Array<{ token: unknown; instance: unknown; id: string }> }>;
   contextUtils: { mergeParamsMetatypes(params: ParamProperties[], paramtypes: unknown[] | undefined): ParamProperties[] };
   getMetadata(
     instance: object,
@@ -81,7 +81,8 @@ interface ContextCreatorInternals {
     paramtypes: unknown[] | undefined;
     getParamsMetadata(moduleKey: string, contextId?: unknown, inquirerId?: string): ParamProperties[] | null;
   };
-  getHostModuleKey(instance: object, classRef: Function, inquirerId?: string): string;
+  /** Since Nest 12.1 (the module that hosts the instance); 12.0 has only `getContextModuleKey`, as its `create` uses. */
+  getHostModuleKey?(instance: object, classRef: Function, inquirerId?: string): string;
   getContextModuleKey(classRef: Function): string;
   getParamValue: ResolvedEnhancers['applyPipes'];
 }
@@ -94,7 +95,6 @@ const REQUIRED_INTERNALS = [
   'modulesContainer',
   'contextUtils',
   'getMetadata',
-  'getHostModuleKey',
   'getContextModuleKey',
   'getParamValue',
 ] as const;
@@ -115,10 +115,10 @@ export function resolveEnhancers(
   if (!REQUIRED_INTERNALS.every((name) => (internals as unknown as Record<string, unknown>)[name] !== undefined)) return undefined;
   const callback = (instance as Record<string, Function>)[methodName];
   const classRef = instance.constructor;
-  const moduleKey = internals.getHostModuleKey(instance, classRef) || internals.getContextModuleKey(classRef);
+  const moduleKey = internals.getHostModuleKey?.(instance, classRef) || internals.getContextModuleKey(classRef);
   const inquirerId = internals.modulesContainer
     .get(moduleKey)
-    ?.entryProviders.find((provider) => provider.token === classRef || provider.instance === instance)?.id;
+    ?.entryProviders?.find((provider) => provider.token === classRef || provider.instance === instance)?.id;
   const { paramtypes, getParamsMetadata } = internals.getMetadata(instance, methodName, paramsKey, paramsFactory, WAMP_CONTEXT_TYPE);
   const paramsMetadata = getParamsMetadata(moduleKey, undefined, inquirerId);
   return {
@@ -211,15 +211,17 @@ export function compilePipeline(
   };
 
   /**
-   * The exception filters decide (a filter's return value is the result). Otherwise the error is
-   * rethrown, and logged as Nest's default filter would, but rate limited: an unexpected error
+   * An exception filter that catches the error decides (its return value is the result).
+   * Otherwise the error is rethrown, and logged as Nest's default filter would, but rate limited: an unexpected error
    * (neither a `WampException` nor an `IntrinsicException`, which `HttpException` is).
    */
   const onError = (error: unknown, contextArgs: unknown[]): unknown => {
     const host = new WampExecutionContext(contextArgs, classRef, callback);
-    if (!exceptionHandler.invokeCustomFilters) return exceptionHandler.next(error, host);
-    const handled = exceptionHandler.invokeCustomFilters(error, host);
-    if (handled !== undefined) return handled;
+    // A filter that catches it decides, as Nest runs it (what "not handled" means differs between Nest 12 minors).
+    const filters = exceptionHandler.filters;
+    if (!filters || filters.some(({ exceptionMetatypes: types }) => types.length === 0 || types.some((type) => error instanceof type))) {
+      return exceptionHandler.next(error, host);
+    }
     if (error instanceof Error && !(error instanceof IntrinsicException) && !(error instanceof WampException)) {
       failures.log.limitedError('handler-failed', `${failures.source} failed: ${error.message}`, error.stack);
     }
