@@ -1,5 +1,3 @@
-import type { WampActionKind } from './invocation.js';
-
 /**
  * What an authenticated session may do, with clj-wamp's semantics: `{ all: true }`; per
  * category `{ rpc: true, subscribe: false, publish: true }`; or per URI
@@ -15,11 +13,3 @@ export interface WampPermissions {
 }
 
 export type WampCategoryPermission = boolean | Readonly<Record<string, boolean>>;
-
-export type WampPermissionCategory = 'rpc' | 'subscribe' | 'publish';
-
-export const CATEGORY_OF: Readonly<Record<WampActionKind, WampPermissionCategory>> = {
-  call: 'rpc',
-  subscribe: 'subscribe',
-  publish: 'publish',
-};

@@ -1,6 +1,14 @@
 import { UriPatternTable } from '../protocol/uri-pattern.js';
 import type { WampActionKind } from '../core/invocation.js';
-import { CATEGORY_OF, type WampPermissionCategory, type WampPermissions } from '../core/wamp-permissions.js';
+import type { WampPermissions } from '../core/wamp-permissions.js';
+
+export type WampPermissionCategory = 'rpc' | 'subscribe' | 'publish';
+
+export const CATEGORY_OF: Readonly<Record<WampActionKind, WampPermissionCategory>> = {
+  call: 'rpc',
+  subscribe: 'subscribe',
+  publish: 'publish',
+};
 
 type CompiledGrant = boolean | UriPatternTable<boolean>;
 
