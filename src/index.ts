@@ -45,10 +45,10 @@ export type {
   WampPublication,
   WampCallErrorInfo,
 } from './router/wamp-hooks.js';
-export type { WampHandshake, WampCloseInfo, WampIdentity } from './core/wamp-session.js';
+export type { WampHandshake, WampCloseInfo, WampIdentity, WampAuthState } from './core/wamp-session.js';
 
 // Sending from the server
-export { WampBroker } from './broker/wamp-broker.js';
+export { WampBroker, type WampRecipients } from './broker/wamp-broker.js';
 export type { DeliveryFilter } from './pubsub/delivery-filter.js';
 export { MemoryBackplane, type WampBackplane, type BackplaneMessage, type BackplaneSink } from './pubsub/backplane.js';
 

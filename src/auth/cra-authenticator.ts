@@ -81,6 +81,11 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     return { exchanges: this.exchanges.size, failures: this.failures.size, timers: this.timers.size };
   }
 
+  /** Whether the session has a WAMP-CRA exchange under way (authreq answered or being answered, auth not yet verified). */
+  isRequested(sessionId: string): boolean {
+    return this.exchanges.has(sessionId);
+  }
+
   onWampSessionOpen(session: WampSession): void {
     if (session.identity || this.options.timeoutMs === 0) return;
     const timer = setTimeout(() => {

@@ -1,12 +1,13 @@
 import { WampOptionsError } from '../core/wamp-options-error.js';
 import type { WampAuthOptions } from './wamp-auth-options.js';
 
-export type ResolvedAuthOptions = Required<Omit<WampAuthOptions, 'secret' | 'handshake'>> & Pick<WampAuthOptions, 'secret' | 'handshake'>;
+export type ResolvedAuthOptions = Required<Omit<WampAuthOptions, 'secret' | 'handshake' | 'authorize'>> &
+  Pick<WampAuthOptions, 'secret' | 'handshake' | 'authorize'>;
 
 export function resolveAuthOptions(auth: WampAuthOptions): ResolvedAuthOptions {
   if (typeof auth !== 'object' || auth === null) fail('auth', 'an object', auth);
   if (typeof auth.permissions !== 'function') fail('auth.permissions', 'a function (authKey, session) => permission map', auth.permissions);
-  for (const hook of ['secret', 'handshake'] as const) {
+  for (const hook of ['secret', 'handshake', 'authorize'] as const) {
     if (auth[hook] !== undefined && typeof auth[hook] !== 'function') fail(`auth.${hook}`, 'a function', auth[hook]);
   }
   for (const flag of ['allowAnonymous', 'legacySignature', 'globalGuard'] as const) {
@@ -23,6 +24,7 @@ export function resolveAuthOptions(auth: WampAuthOptions): ResolvedAuthOptions {
     secret: auth.secret,
     permissions: auth.permissions,
     handshake: auth.handshake,
+    authorize: auth.authorize,
     allowAnonymous: auth.allowAnonymous ?? false,
     legacySignature: auth.legacySignature ?? false,
     globalGuard: auth.globalGuard ?? true,

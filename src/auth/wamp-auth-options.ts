@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { WampSession } from '../core/wamp-session.js';
+import type { WampActionKind } from '../core/invocation.js';
 import type { WampPermissions } from '../core/wamp-permissions.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -32,6 +33,14 @@ export interface WampAuthOptions {
    * role may do, return a new object.
    */
   permissions: (authKey: string | null, session: WampSession) => MaybePromise<WampPermissions>;
+  /**
+   * Asked on every message a permission check covers (calls, subscribes and publishes of an
+   * authenticated session), after its permission map allowed it: false denies. clj-wamp asks its
+   * permission callback per message; this gives that dynamic behaviour at the cost of one
+   * synchronous call per checked message. A throw denies (and is logged, rate limited). Default:
+   * none, the permission map alone decides.
+   */
+  authorize?: (session: WampSession, kind: WampActionKind, uri: string) => boolean;
   /** Whether a session may authenticate anonymously (authreq without a key, auth without a signature). Default `false`. */
   allowAnonymous?: boolean;
   /** A session not authenticated this long after WELCOME is closed (1008). Default 20000 ms; 0 disables. */

@@ -1,6 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { WampStats } from '../core/wamp-counters.js';
-import type { WampSession } from '../core/wamp-session.js';
+import type { WampActionKind } from '../core/invocation.js';
+import type { WampPermissions } from '../core/wamp-permissions.js';
+import type { WampAuthState, WampSession } from '../core/wamp-session.js';
+import { permissionsProblem } from '../permissions/permissions.js';
+import type { AccessPolicy } from '../router/access-policy.js';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
 import type { EventDispatcher } from '../pubsub/event-dispatcher.js';
 import type { TopicIndex } from '../pubsub/topic-index.js';
@@ -13,8 +17,20 @@ export interface WampBrokerParts {
   readonly topics: TopicIndex;
   readonly sessions: SessionRegistry;
   readonly router: WampRouter;
+  readonly access: AccessPolicy;
+  /** Whether the session has a WAMP-CRA exchange under way. */
+  authRequested(sessionId: string): boolean;
   stats(): WampStats;
   address(): AddressInfo | undefined;
+}
+
+/**
+ * Who an event goes to: every subscriber but `exclude`, or only those in `eligible` (`[]`:
+ * nobody). Each is a list of session ids or a single id, as clj-wamp's functions take one.
+ */
+export interface WampRecipients {
+  readonly exclude?: string | readonly string[];
+  readonly eligible?: string | readonly string[];
 }
 
 /**
@@ -31,8 +47,8 @@ export class WampBroker {
    * every instance when a backplane connects them. Returns how many sessions of this instance it
    * was sent to.
    */
-  publish(topic: string, event: unknown, recipients: DeliveryFilter = {}): number {
-    return this.server.dispatcher.publish(topic, event, recipients);
+  publish(topic: string, event: unknown, recipients: WampRecipients = {}): number {
+    return this.server.dispatcher.publish(topic, event, deliveryFilter(recipients));
   }
 
   /** Ids of this instance's sessions subscribed to `topic` (clj-wamp's get-topic-clients). */
@@ -88,6 +104,56 @@ export class WampBroker {
     return session ? this.server.router.sendCallError(session, callId, { uri, desc, details }) : false;
   }
 
+  /**
+   * Whether a session may do `kind` on `uri` now (clj-wamp's `authorized?`): its permission map
+   * and `auth.authorize`, as the permission guard and the router ask them. Always true without
+   * the `auth` option; false for an unknown session.
+   */
+  authorized(sessionId: string, kind: WampActionKind, uri: string): boolean {
+    const session = this.server.sessions.get(sessionId);
+    return session !== undefined && this.server.access.permits(session, kind, uri);
+  }
+
+  /** Where a session stands with authentication (`'requested'` is clj-wamp's `client-auth-requested?`); undefined when unknown. */
+  authState(sessionId: string): WampAuthState | undefined {
+    const session = this.server.sessions.get(sessionId);
+    if (!session) return undefined;
+    if (session.identity) return 'authenticated';
+    return this.server.authRequested(sessionId) ? 'requested' : 'unauthenticated';
+  }
+
+  /**
+   * Changes what a session may do (with the `auth` option), effective for its next message:
+   * subscriptions the new map no longer allows end, with the unsubscribe hook; `{}` revokes
+   * everything. A session that had not authenticated is authenticated with these rights
+   * (`identity.method: 'server'`). False when there is no such session. Costs one compilation of
+   * the map, shared by every session given the same object.
+   */
+  setPermissions(sessionId: string, permissions: WampPermissions): boolean {
+    if (!this.server.access.enabled)
+      throw new Error('WampBroker.setPermissions needs the "auth" option: without it every session may do everything.');
+    const problem = permissionsProblem(permissions);
+    if (problem) throw new TypeError(`WampBroker.setPermissions: not a permission map (${problem})`);
+    const session = this.server.sessions.get(sessionId);
+    if (!session) return false;
+    this.server.router.changePermissions(session, permissions);
+    return true;
+  }
+
+  /** A CURI resolved with the session's prefixes (clj-wamp's `get-topic`); undefined for an unknown session. */
+  resolve(sessionId: string, curieOrUri: string): string | undefined {
+    return this.server.sessions.get(sessionId)?.resolve(curieOrUri);
+  }
+
+  /**
+   * Defines a CURI prefix for a session, as if it had sent PREFIX (clj-wamp's
+   * `add-topic-prefix`). False for an unknown session or past `limits.prefixes`.
+   */
+  definePrefix(sessionId: string, prefix: string, uri: string): boolean {
+    const session = this.server.sessions.get(sessionId);
+    return session !== undefined && this.server.router.definePrefix(session, prefix, uri);
+  }
+
   /** Sessions, topics and what the limits refused since the start (for metrics and health checks). */
   stats(): WampStats {
     return this.server.stats();
@@ -97,4 +163,15 @@ export class WampBroker {
   get address(): AddressInfo | undefined {
     return this.server.address();
   }
+}
+
+/** Lists as they are; a single id as a list of one; anything else is a caller's mistake. */
+function deliveryFilter({ exclude, eligible }: WampRecipients): DeliveryFilter {
+  return { exclude: idList(exclude, 'exclude'), eligible: idList(eligible, 'eligible') };
+}
+
+function idList(ids: string | readonly string[] | undefined, name: string): readonly string[] | undefined {
+  if (ids === undefined || Array.isArray(ids)) return ids as readonly string[] | undefined;
+  if (typeof ids === 'string') return [ids];
+  throw new TypeError(`WampBroker.publish: ${name} must be a session id or a list of session ids, got ${typeof ids}`);
 }

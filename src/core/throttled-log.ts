@@ -17,6 +17,8 @@ export const THROTTLED_LOG_KINDS = [
   'auth-secret-failed',
   /** `auth.permissions` threw, rejected or returned an invalid map. */
   'auth-permissions-failed',
+  /** `auth.authorize` threw. */
+  'auth-authorize-failed',
   /** A lifecycle hook threw or rejected. */
   'hook-failed',
   /** An origin rule or `auth.handshake` threw during a handshake. */

@@ -23,8 +23,11 @@ export interface WampCloseInfo {
 export interface WampIdentity {
   /** The auth key, or null for an anonymous session. */
   readonly authKey: string | null;
-  /** How it authenticated: WAMP-CRA with a key, WAMP-CRA anonymously, or the `handshake` hook. */
-  readonly method: 'wamp-cra' | 'anonymous' | 'handshake';
+  /**
+   * How it authenticated: WAMP-CRA with a key, WAMP-CRA anonymously, the `handshake` hook, or
+   * the application granting it rights (`WampBroker.setPermissions` on a session that had none).
+   */
+  readonly method: 'wamp-cra' | 'anonymous' | 'handshake' | 'server';
   /** The permission map in force. */
   readonly permissions: WampPermissions;
 }
@@ -44,3 +47,6 @@ export interface WampSession {
   /** Ends the session (the WebSocket close frame carries code and reason). */
   close(code?: number, reason?: string): void;
 }
+
+/** Where a session stands with authentication (clj-wamp's `client-auth-requested?` is `'requested'`). */
+export type WampAuthState = 'unauthenticated' | 'requested' | 'authenticated';

@@ -71,7 +71,13 @@ export class WampEngine implements WampUpgradeHost {
     this.topics = new TopicIndex({ activated: (topic) => backplane.watch(topic), deactivated: (topic) => backplane.unwatch(topic) });
     this.dispatcher = new EventDispatcher(this.topics, backplane, options.slowConsumer, this.counters);
     this.hooks = new WampHooks(log);
-    this.access = new AccessPolicy(options.auth !== undefined, options.auth?.globalGuard === true, this.sessions);
+    this.access = new AccessPolicy(
+      options.auth !== undefined,
+      options.auth?.globalGuard === true,
+      this.sessions,
+      options.auth?.authorize,
+      log,
+    );
     if (options.auth) {
       this.authenticator = new CraAuthenticator(options.auth, this.handlers, log);
       this.hooks.register(this.authenticator, 'nest-wamp');
@@ -99,6 +105,8 @@ export class WampEngine implements WampUpgradeHost {
       topics: this.topics,
       sessions: this.sessions,
       router: this.router,
+      access: this.access,
+      authRequested: (sessionId) => this.authenticator?.isRequested(sessionId) ?? false,
       stats: () => this.stats(),
       address: () => this.transport.address(),
     });

@@ -1,4 +1,6 @@
 import type { WampActionKind } from '../core/invocation.js';
+import { errorMessage } from '../core/errors.js';
+import type { ThrottledLog } from '../core/throttled-log.js';
 import type { WampSession } from '../core/wamp-session.js';
 import { isCraProcedure } from '../protocol/cra-uris.js';
 import type { ServerSession } from '../session/server-session.js';
@@ -18,6 +20,9 @@ export class AccessPolicy {
     /** Whether the module's global guard applies the policy to every handler (`auth.globalGuard`). */
     readonly guardsEveryHandler: boolean,
     private readonly sessions: SessionRegistry,
+    /** `auth.authorize`: asked per message after the permission map allowed it. */
+    private readonly authorize?: (session: WampSession, kind: WampActionKind, uri: string) => boolean,
+    private readonly log?: ThrottledLog,
   ) {}
 
   /** The check for a session as handlers see it (an open session of this server, found by its id). */
@@ -31,6 +36,16 @@ export class AccessPolicy {
   permits(session: ServerSession, kind: WampActionKind, uri: string): boolean {
     if (!this.enabled) return true;
     if (kind === 'call' && isCraProcedure(uri)) return true;
-    return session.grants?.allows(kind, uri) ?? false;
+    if (!(session.grants?.allows(kind, uri) ?? false)) return false;
+    return this.authorize === undefined || this.askAuthorize(session, kind, uri);
+  }
+
+  private askAuthorize(session: ServerSession, kind: WampActionKind, uri: string): boolean {
+    try {
+      return this.authorize!(session, kind, uri) === true;
+    } catch (error) {
+      this.log?.limitedError('auth-authorize-failed', `auth.authorize failed for ${kind} ${uri}: ${errorMessage(error)}`);
+      return false;
+    }
   }
 }

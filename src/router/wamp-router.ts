@@ -13,6 +13,7 @@ import { ServerSession } from '../session/server-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { SessionSocket } from '../session/session-socket.js';
 import type { WampHandshake, WampIdentity } from '../core/wamp-session.js';
+import type { WampPermissions } from '../core/wamp-permissions.js';
 import type { AccessPolicy } from './access-policy.js';
 import type { CallErrorMapper, CallErrorReply } from './call-error.js';
 import { errorMessage } from '../core/errors.js';
@@ -115,10 +116,8 @@ export class WampRouter {
     }
     switch (message.type) {
       case MessageType.Prefix:
-        if (!session.hasPrefix(message.prefix) && session.prefixCount >= limits.prefixes) {
+        if (!this.definePrefix(session, message.prefix, message.uri)) {
           this.refuse(session, 'too-many-prefixes', `at most ${limits.prefixes} prefixes`, CloseCode.policyViolation);
-        } else {
-          session.definePrefix(message.prefix, message.uri);
         }
         return;
       case MessageType.Call:
@@ -172,6 +171,26 @@ export class WampRouter {
       this.deps.hooks.emit('onWampUnsubscribed', session, topic);
     }
     this.deps.hooks.emit('onWampSessionClose', session, { code, reason });
+  }
+
+  /** Defines a CURI prefix for a session (PREFIX, or the broker); false when it would pass `limits.prefixes`. */
+  definePrefix(session: ServerSession, prefix: string, uri: string): boolean {
+    if (!session.hasPrefix(prefix) && session.prefixCount >= this.deps.options.limits.prefixes) return false;
+    session.definePrefix(prefix, uri);
+    return true;
+  }
+
+  /**
+   * New rights for a session, effective for its next message; subscriptions they no longer
+   * allow end, with the unsubscribe hook. A session that had no identity gets one (`method:
+   * 'server'`), which also ends its WAMP-CRA timeout.
+   */
+  changePermissions(session: ServerSession, permissions: WampPermissions): void {
+    const identity = session.identity;
+    session.authenticate({ authKey: identity?.authKey ?? null, method: identity?.method ?? 'server', permissions });
+    for (const topic of [...session.subscriptions]) {
+      if (!this.deps.access.permits(session, 'subscribe', topic)) this.unsubscribe(session, topic);
+    }
   }
 
   /** Subscribes a session without asking any rule (the broker's server-side subscribe). */
