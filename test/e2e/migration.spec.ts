@@ -244,7 +244,7 @@ describe('migrating from clj-wamp: behavioural differences', () => {
   });
   afterAll(() => server.close());
 
-  it('on-subscribe true: a topics entry `true` also opens PUBLISH; `{ subscribe: true }` opens SUBSCRIBE only', async () => {
+  it('on-subscribe true: a topics entry true also opens PUBLISH; { subscribe: true } opens SUBSCRIBE only', async () => {
     const subscriber = await server.connect();
     const publisher = await server.connect();
     subscriber.subscribe(`${EVT}naive`, () => undefined);
@@ -261,7 +261,7 @@ describe('migrating from clj-wamp: behavioural differences', () => {
     expect(subscriber.received).toEqual([{ topic: `${EVT}naive`, event: 'delivered: true opens both' }]);
   });
 
-  it('result maps: `{result}` and `{error}` maps returned by a procedure are sent as plain results, with no warning; a thrown WampException is the CALLERROR', async () => {
+  it('result maps: {result} and {error} maps returned by a procedure are sent as plain results, with no warning; a thrown WampException is the CALLERROR', async () => {
     const client = await server.connect();
     const linesBefore = logger.lines.length;
     expect(await client.call(`${RPC}result-map`)).toEqual({ result: 5 });
@@ -377,7 +377,7 @@ describe('migrating from clj-wamp: behavioural differences', () => {
     expect(client.isOpen).toBe(true);
   });
 
-  it('topic rules: the most specific rule wins, so an exact `false` is not overridden by a prefix `true`', async () => {
+  it('topic rules: the most specific rule wins, so an exact false is not overridden by a prefix true', async () => {
     const client = await server.connect();
     client.subscribe(`${EVT}feed/secret`, () => undefined);
     client.subscribe(`${EVT}feed/open`, () => undefined);
