@@ -9,6 +9,7 @@ export type { WampModuleOptions, WampTopicRule, WampLimits, WampSlowConsumerOpti
 export type { WampStats, RefusalKind } from './core/wamp-counters.js';
 export { WampOptionsError } from './core/wamp-options-error.js';
 export type { WampOriginRule } from './transport/handshake.js';
+export type { WampTraceEntry, WampTraceLevel, WampTraceOptions, WampTraceSink } from './transport/frame-trace.js';
 
 // Handlers
 export { WampRpc, WampSubscribe, WampPublish } from './nest/decorators/wamp-handler.decorators.js';
@@ -49,6 +50,12 @@ export type { WampHandshake, WampCloseInfo, WampIdentity, WampAuthState } from '
 
 // Sending from the server
 export { WampBroker, type WampRecipients } from './broker/wamp-broker.js';
+export {
+  WampRegistry,
+  type WampRuntimeProcedure,
+  type WampRuntimeSubscribeRule,
+  type WampRuntimePublishRule,
+} from './nest/wamp.registry.js';
 export type { DeliveryFilter } from './pubsub/delivery-filter.js';
 export { MemoryBackplane, type WampBackplane, type BackplaneMessage, type BackplaneSink } from './pubsub/backplane.js';
 

@@ -19,6 +19,8 @@ export class WampParamsFactory implements ParamsFactory {
         return payload(invocation, data);
       case WampParamtype.CallId:
         return invocation.kind === 'call' ? invocation.callId : undefined;
+      case WampParamtype.Invocation:
+        return invocation;
       default:
         return undefined;
     }

@@ -16,4 +16,6 @@ export const WampParamtype = {
   Session: 20,
   Topic: 21,
   CallId: 22,
+  /** The whole invocation: what a handler registered at runtime is given. */
+  Invocation: 23,
 } as const;

@@ -10,6 +10,7 @@ import { HandlerRegistry } from '../router/handler-registry.js';
 import { WampHooks } from '../router/wamp-hooks.js';
 import { nestCallErrorMapper } from './http-exception-mapping.js';
 import { WampExplorer } from './wamp.explorer.js';
+import { WampRegistry } from './wamp.registry.js';
 import { WampHandlerFactory } from './wamp-handler.factory.js';
 import { ConfigurableWampModule, WAMP_ASYNC_OPTIONS_TYPE, WAMP_MODULE_OPTIONS, WAMP_OPTIONS_TYPE } from './wamp.module-definition.js';
 import { WampGlobalPermissionGuard } from './wamp-permission.guard.js';
@@ -40,10 +41,11 @@ import { WampServerHost } from './wamp-server.host.js';
     { provide: WampHooks, useFactory: (engine: WampEngine) => engine.hooks, inject: [WampEngine] },
     { provide: ThrottledLog, useFactory: (engine: WampEngine) => engine.log, inject: [WampEngine] },
     WampHandlerFactory,
+    WampRegistry,
     WampExplorer,
     WampServerHost,
   ],
-  exports: [WampBroker, AccessPolicy, WampUpgradeHost],
+  exports: [WampBroker, WampRegistry, AccessPolicy, WampUpgradeHost],
 })
 export class WampModule extends ConfigurableWampModule {
   static override forRoot(options: typeof WAMP_OPTIONS_TYPE): DynamicModule {

@@ -52,6 +52,26 @@ export class UriPatternTable<T> {
   }
 
   /** The entry registered under exactly this pattern. */
+  /** Forgets a pattern; false when it was not there. */
+  remove(pattern: string): boolean {
+    switch (uriPatternKind(pattern)) {
+      case 'any':
+        if (!this.any) return false;
+        this.any = undefined;
+        return true;
+      case 'exact':
+        return this.exact.delete(pattern);
+      case 'prefix': {
+        const prefix = pattern.slice(0, -1);
+        if (!this.prefixes.delete(prefix)) return false;
+        if (![...this.prefixes.keys()].some((other) => other.length === prefix.length)) {
+          this.prefixLengths = this.prefixLengths.filter((length) => length !== prefix.length);
+        }
+        return true;
+      }
+    }
+  }
+
   get(pattern: string): UriPatternMatch<T> | undefined {
     switch (uriPatternKind(pattern)) {
       case 'any':

@@ -19,7 +19,8 @@ export class WampRegistrationError extends Error {
 
 /**
  * What the server answers: procedures by exact URI, and subscribe and publish rules by topic
- * pattern. Filled once at bootstrap; a duplicate is an error naming both claimants.
+ * pattern. Filled at bootstrap and, through `WampRegistry`, while running; a duplicate is an
+ * error naming both claimants.
  */
 export class HandlerRegistry {
   private readonly procedures = new Map<string, { readonly source: string; readonly handler: CallHandler }>();
@@ -42,6 +43,21 @@ export class HandlerRegistry {
 
   addPublishRule(pattern: string, rule: TopicRule<PublishHandler>): void {
     this.addTopicRule(this.publishRules, 'publish', pattern, rule);
+  }
+
+  /** Forgets a procedure; false when none was registered. Calls already running finish. */
+  removeProcedure(uri: string): boolean {
+    return this.procedures.delete(uri);
+  }
+
+  /** Forgets a subscribe rule; false when there was none for exactly this pattern. */
+  removeSubscribeRule(pattern: string): boolean {
+    return this.subscribeRules.remove(pattern);
+  }
+
+  /** Forgets a publish rule; false when there was none for exactly this pattern. */
+  removePublishRule(pattern: string): boolean {
+    return this.publishRules.remove(pattern);
   }
 
   procedure(uri: string): CallHandler | undefined {

@@ -75,6 +75,8 @@ const HOOK_NAMES: readonly WampHookName[] = [
  */
 export class WampHooks {
   private readonly hooks = new Map<WampHookName, Array<(...args: unknown[]) => unknown>>();
+  /** What each provider registered, so that it can be taken back. */
+  private readonly byProvider = new Map<object, Array<[WampHookName, (...args: unknown[]) => unknown]>>();
   /** The hooks some provider of the application implements (nest-wamp's own parts aside). */
   private readonly observedByApplication = new Set<WampHookName>();
 
@@ -83,14 +85,31 @@ export class WampHooks {
   /** Registers the hook methods a provider has; returns their names. */
   register(provider: object, owner: 'application' | 'nest-wamp' = 'application'): WampHookName[] {
     const found = HOOK_NAMES.filter((name) => typeof (provider as Record<string, unknown>)[name] === 'function');
+    const registered = this.byProvider.get(provider) ?? [];
     for (const name of found) {
       const method = (provider as Record<string, (...args: unknown[]) => unknown>)[name];
+      const bound = method.bind(provider);
       const list = this.hooks.get(name) ?? [];
-      list.push(method.bind(provider));
+      list.push(bound);
       this.hooks.set(name, list);
+      registered.push([name, bound]);
       if (owner === 'application') this.observedByApplication.add(name);
     }
+    if (registered.length > 0) this.byProvider.set(provider, registered);
     return found;
+  }
+
+  /** Takes back what `register` registered for a provider; false when it had nothing registered. */
+  unregister(provider: object): boolean {
+    const registered = this.byProvider.get(provider);
+    if (!registered) return false;
+    this.byProvider.delete(provider);
+    for (const [name, bound] of registered) {
+      const list = this.hooks.get(name)!.filter((hook) => hook !== bound);
+      if (list.length > 0) this.hooks.set(name, list);
+      else this.hooks.delete(name);
+    }
+    return true;
   }
 
   /** Whether a provider of the application implements the hook. */
