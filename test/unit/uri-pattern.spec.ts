@@ -195,4 +195,33 @@ describe('UriPatternTable', () => {
       expect(table.entries()).toHaveLength(1);
     });
   });
+
+  describe('remove()', () => {
+    it('forgets exact, prefix and catch-all patterns, and the match falls back to what is left', () => {
+      const table = new UriPatternTable<string>();
+      for (const pattern of ['http://x/a/b', 'http://x/a/*', 'http://x/*', '*']) table.add(pattern, pattern);
+      expect(table.match('http://x/a/b')?.pattern).toBe('http://x/a/b');
+      expect(table.remove('http://x/a/b')).toBe(true);
+      expect(table.match('http://x/a/b')?.pattern).toBe('http://x/a/*');
+      expect(table.remove('http://x/a/*')).toBe(true);
+      expect(table.match('http://x/a/b')?.pattern).toBe('http://x/*');
+      expect(table.remove('http://x/*')).toBe(true);
+      expect(table.match('http://x/a/b')?.pattern).toBe('*');
+      expect(table.remove('*')).toBe(true);
+      expect(table.match('http://x/a/b')).toBeUndefined();
+      expect(table.entries()).toEqual([]);
+    });
+
+    it('is false for a pattern that is not there, and keeps prefixes of the same length', () => {
+      const table = new UriPatternTable<number>();
+      table.add('http://x/a*', 1);
+      table.add('http://x/b*', 2);
+      expect(table.remove('http://x/c*')).toBe(false);
+      expect(table.remove('http://x/a')).toBe(false);
+      expect(table.remove('*')).toBe(false);
+      expect(table.remove('http://x/a*')).toBe(true);
+      expect(table.match('http://x/b1')?.value).toBe(2);
+      expect(table.match('http://x/a1')).toBeUndefined();
+    });
+  });
 });
