@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { ThrottledLog } from '../core/throttled-log.js';
+import { WampEngine } from '../engine/wamp-engine.js';
 import { HandlerRegistry, WampRegistrationError } from '../router/handler-registry.js';
 import { WampHooks } from '../router/wamp-hooks.js';
 import type { PublishHandler } from '../router/handler-registry.js';
@@ -30,8 +31,16 @@ export class WampExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    const providers = this.discovery.getProviders();
+    // Two WampModules in one application would both serve every decorated handler, each with a
+    // broker that sees only its own sessions: refused (a second endpoint is a second application).
+    if (providers.filter((wrapper) => wrapper.token === WampEngine).length > 1) {
+      throw new WampRegistrationError(
+        'WampModule is imported more than once in this application: one application serves one WAMP endpoint. For a second endpoint with its own options and handlers, create a second Nest application (README, "Several endpoints").',
+      );
+    }
     const seen = new Set<object>();
-    for (const wrapper of this.discovery.getProviders()) {
+    for (const wrapper of providers) {
       const instance = wrapper.instance as object | undefined;
       if (!instance || typeof instance !== 'object' || wrapper.isAlias || seen.has(instance)) continue;
       seen.add(instance);

@@ -48,3 +48,11 @@ describe('two endpoints in one process: a public one and an operators one', () =
     expect((await operator.closed).code).toBe(1009);
   });
 });
+
+describe('WampModule imported twice in one application', () => {
+  it('is refused at bootstrap, naming the way to a second endpoint', async () => {
+    await expect(
+      startApp({ imports: [WampModule.forRoot({ path: '/one' }), WampModule.forRoot({ path: '/two' })], providers: [PublicApi] }),
+    ).rejects.toThrow(/imported more than once.*second Nest application/);
+  });
+});
