@@ -2,6 +2,7 @@ import { resolveAuthOptions, type ResolvedAuthOptions } from '../auth/resolve-au
 import { MemoryBackplane, type WampBackplane } from '../pubsub/backplane.js';
 import { NEST_WAMP_VERSION } from '../version.js';
 import type { WampOriginRule } from '../transport/handshake.js';
+import type { ResolvedTraceOptions } from '../transport/frame-trace.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
 import type { RouterLimits } from '../router/wamp-router.js';
 
@@ -29,6 +30,8 @@ export interface ResolvedWampOptions {
   readonly limits: ResolvedLimits;
   readonly slowConsumer: { readonly highWaterMark: number; readonly action: 'drop' | 'close'; readonly timeoutMs: number };
   readonly heartbeatIntervalMs: number;
+  /** Absent when tracing is off. */
+  readonly trace?: ResolvedTraceOptions;
 }
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -98,7 +101,30 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
     limits,
     slowConsumer,
     heartbeatIntervalMs,
+    trace: resolveTrace(options.trace),
   };
+}
+
+const TRACE_LEVELS: ReadonlySet<unknown> = new Set(['verbose', 'debug', 'log']);
+
+function resolveTrace(trace: WampModuleOptions['trace']): ResolvedTraceOptions | undefined {
+  if (trace === undefined || trace === false) return undefined;
+  if (trace === true) return { sink: 'debug', sessions: true, maskCalls: [] };
+  if (typeof trace === 'function' || TRACE_LEVELS.has(trace)) {
+    return { sink: trace as ResolvedTraceOptions['sink'], sessions: true, maskCalls: [] };
+  }
+  if (typeof trace !== 'object' || trace === null || Array.isArray(trace)) {
+    fail('trace', 'true, false, "verbose", "debug", "log", a function or { sink?, sessions?, maskCalls? }', trace);
+  }
+  const { sink = 'debug', sessions = true, maskCalls = [], ...rest } = trace;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) fail(`trace.${unknown[0]}`, 'no such option (sink, sessions, maskCalls)', rest[unknown[0] as never]);
+  if (typeof sink !== 'function' && !TRACE_LEVELS.has(sink)) fail('trace.sink', '"verbose", "debug", "log" or a function', sink);
+  if (typeof sessions !== 'boolean' && typeof sessions !== 'function') fail('trace.sessions', 'true, false or a function', sessions);
+  if (!Array.isArray(maskCalls) || !maskCalls.every((uri) => typeof uri === 'string' && uri !== '')) {
+    fail('trace.maskCalls', 'an array of procedure URIs', maskCalls);
+  }
+  return { sink, sessions, maskCalls: [...maskCalls] };
 }
 
 function resolveLimits(limits: NonNullable<WampModuleOptions['limits']>): ResolvedLimits {

@@ -1,6 +1,7 @@
 import type { WampAuthOptions } from '../auth/wamp-auth-options.js';
 import type { WampBackplane } from '../pubsub/backplane.js';
 import type { WampOriginRule } from '../transport/handshake.js';
+import type { WampTraceLevel, WampTraceOptions, WampTraceSink } from '../transport/frame-trace.js';
 
 /** A static topic rule: `true`/`false` for both actions, or each one separately. */
 export type WampTopicRule = boolean | { readonly subscribe?: boolean; readonly publish?: boolean };
@@ -105,4 +106,12 @@ export interface WampModuleOptions {
   heartbeatIntervalMs?: number;
   /** On shutdown, how long sessions get to finish the closing handshake before being cut. Default 1000 ms. */
   shutdownGraceMs?: number;
+  /**
+   * The frame trace: every WAMP message in and out of the traced sessions, WAMP-CRA signatures
+   * masked. `true` traces every session at the `debug` level, a level (`'verbose'`, `'debug'`,
+   * `'log'`) or a function every session there; `{ sink, sessions, maskCalls }` chooses (see
+   * `WampTraceOptions`; `sessions: false` traces nobody until turned on for one). Default: off,
+   * at no cost.
+   */
+  trace?: boolean | WampTraceLevel | WampTraceSink | WampTraceOptions;
 }

@@ -19,6 +19,7 @@ import { callErrorMapper, type CallErrorMapper } from '../router/call-error.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import type { ServerSession } from '../session/server-session.js';
 import { SessionBinder } from '../transport/session-binding.js';
+import { frameTrace } from '../transport/frame-trace.js';
 import { type UpgradeIdentifier, WampWebSocketServer } from '../transport/wamp-websocket-server.js';
 
 /**
@@ -96,7 +97,7 @@ export class WampEngine implements WampUpgradeHost {
     });
     this.transport = new WampWebSocketServer(
       options,
-      new SessionBinder(this.router, log, this.counters, this.hooks),
+      new SessionBinder(this.router, log, this.counters, this.hooks, frameTrace(options.trace, logger)),
       log,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
     );

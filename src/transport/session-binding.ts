@@ -10,6 +10,7 @@ import type { ServerSession } from '../session/server-session.js';
 import type { WampHandshake, WampIdentity } from '../core/wamp-session.js';
 import type { WampConnectionAcceptor } from './wamp-websocket-server.js';
 import type { WebSocketConnection } from '../websocket/websocket-connection.js';
+import type { FrameTrace } from './frame-trace.js';
 
 type SessionConnection = WebSocketConnection<ServerSession>;
 
@@ -23,16 +24,27 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
     private readonly logger: ThrottledLog,
     private readonly counters: WampCounters,
     private readonly hooks: WampHooks,
+    /** The frame trace (the `trace` option); none when it is off. */
+    private readonly trace?: FrameTrace,
   ) {}
 
   accept(connection: SessionConnection, request: IncomingMessage, identity: WampIdentity | undefined): void {
     // Close hooks run when the socket can no longer tell the client's address: read it now for them.
     const handshake = new UpgradeHandshake(request, this.hooks.observedByApp('onWampSessionClose'));
+    const trace = this.trace;
+    if (trace === undefined) {
+      connection.owner = this.router.open(connection, handshake, identity);
+      return;
+    }
+    trace.opening(connection);
     connection.owner = this.router.open(connection, handshake, identity);
+    trace.opened(connection);
   }
 
   message(connection: SessionConnection, payload: Buffer, isBinary: boolean): void {
     const session = connection.owner;
+    // A traced session's connection carries its trace.
+    if (connection.tap !== undefined) this.trace!.received(connection, payload, isBinary);
     try {
       this.router.receive(session, payload, isBinary);
     } catch (error) {

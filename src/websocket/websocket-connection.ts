@@ -22,6 +22,11 @@ export interface ConnectionListener<Owner> {
   closed(connection: WebSocketConnection<Owner>, code: number, reason: string): void;
 }
 
+/** Sees the text messages a connection sends (the frame trace of a traced session). */
+export interface SentTap<Owner> {
+  sent(connection: WebSocketConnection<Owner>, message: string | TextFrame): void;
+}
+
 /** What one connection may make the server hold (one object shared by every connection of a server). */
 export interface ConnectionLimits extends FrameReaderLimits {
   /**
@@ -69,6 +74,8 @@ type CarrierSocket = Socket & { [connectionOf]?: WebSocketConnection<unknown> };
 export class WebSocketConnection<Owner> implements FrameSink {
   /** Whose connection this is (the listener's business); set right after the handshake. */
   owner!: Owner;
+  /** Sees what is sent, while set (the frame trace); unset, the usual case, it costs one check per send. */
+  tap: SentTap<Owner> | undefined = undefined;
   private readonly reader: FrameReader;
   /** open → closing (a close frame either way, the peer's FIN, or a cut) → closed (the socket is gone). */
   private peerState: PeerState = 'open';
@@ -152,7 +159,9 @@ export class WebSocketConnection<Owner> implements FrameSink {
 
   /** Sends a text message: a string, or a frame built once with `textFrame` for many connections. */
   send(message: string | TextFrame): void {
-    if (this.peerState === 'open') this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
+    if (this.peerState !== 'open') return;
+    if (this.tap !== undefined) this.tap.sent(this, message);
+    this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
   }
 
   ping(): void {

@@ -44,6 +44,7 @@ describe('resolveWampOptions', () => {
       },
       slowConsumer: { highWaterMark: 1024 * 1024, action: 'drop', timeoutMs: 30_000 },
       heartbeatIntervalMs: 30_000,
+      trace: undefined,
     };
 
     it('fills in every default for {}', () => {
@@ -127,8 +128,29 @@ describe('resolveWampOptions', () => {
       ['a topic rule with only subscribe', { topics: { 'http://x/t': { subscribe: false } } }],
       ['a topic rule with only publish', { topics: { 'http://x/t': { publish: true } } }],
       ['an empty serverIdent', { serverIdent: '' }],
+      ['trace false', { trace: false }],
+      ['trace at the verbose level', { trace: 'verbose' }],
+      ['trace to a function', { trace: () => undefined }],
+      ['a full trace object', { trace: { sink: 'log', sessions: () => true, maskCalls: ['urn:login'] } }],
     ])('%s', (_name, options) => {
       expect(() => resolveWampOptions(options)).not.toThrow();
+    });
+  });
+
+  describe('trace', () => {
+    it('is off unless asked for', () => {
+      expect(resolveWampOptions({ trace: false }).trace).toBeUndefined();
+    });
+
+    it('true traces every session at debug; a level or a function every session there', () => {
+      const sink = () => undefined;
+      expect(resolveWampOptions({ trace: true }).trace).toEqual({ sink: 'debug', sessions: true, maskCalls: [] });
+      expect(resolveWampOptions({ trace: 'log' }).trace).toEqual({ sink: 'log', sessions: true, maskCalls: [] });
+      expect(resolveWampOptions({ trace: sink }).trace).toEqual({ sink, sessions: true, maskCalls: [] });
+    });
+
+    it('an object fills in what it leaves out', () => {
+      expect(resolveWampOptions({ trace: { sessions: false } }).trace).toEqual({ sink: 'debug', sessions: false, maskCalls: [] });
     });
   });
 
@@ -185,6 +207,14 @@ describe('resolveWampOptions', () => {
       ['a non-boolean publish', 'topics["http://x/t"]', { topics: { 'http://x/t': { publish: 1 } } }],
       ['an unknown key in a topic rule', 'topics["http://x/t"]', { topics: { 'http://x/t': { subscribe: true, call: true } } }],
       ['a misspelt key in a topic rule', 'topics["http://x/*"]', { topics: { 'http://x/*': { subcribe: true } } }],
+      ['an unknown trace level', 'trace', { trace: 'info' }],
+      ['a number as trace', 'trace', { trace: 1 }],
+      ['null as trace', 'trace', { trace: null }],
+      ['an unknown trace sink level', 'trace.sink', { trace: { sink: 'warn' } }],
+      ['a string as trace.sessions', 'trace.sessions', { trace: { sessions: 'all' } }],
+      ['a string as trace.maskCalls', 'trace.maskCalls', { trace: { maskCalls: 'urn:login' } }],
+      ['an empty URI in trace.maskCalls', 'trace.maskCalls', { trace: { maskCalls: [''] } }],
+      ['a misspelt trace key', 'trace.session', { trace: { session: true } }],
     ])('%s', (_name, option, options) => {
       const error = errorOf(loose(options));
       expect(error).toBeInstanceOf(WampOptionsError);
