@@ -15,6 +15,33 @@ export type RefusalKind =
   | 'heartbeat-timeout'
   | 'slow-consumer';
 
+/** Why a WebSocket handshake on the WAMP path was refused (HTTP status in parentheses). */
+export type HandshakeRefusalKind =
+  /** Not a valid WebSocket opening handshake (400, 405, 426). */
+  | 'not-websocket'
+  /** A WebSocket upgrade for a path nobody serves (404). */
+  | 'wrong-path'
+  /** The client did not offer the `wamp` subprotocol (400). */
+  | 'no-wamp-subprotocol'
+  /** `allowedOrigins` refused the origin (403). */
+  | 'origin'
+  /** `auth.handshake` refused the request (401). */
+  | 'unauthorized'
+  /** An origin rule or `auth.handshake` threw (500; logged). */
+  | 'check-failed'
+  /** The server is shutting down (503). */
+  | 'shutting-down';
+
+const HANDSHAKE_REFUSAL_KINDS: readonly HandshakeRefusalKind[] = [
+  'not-websocket',
+  'wrong-path',
+  'no-wamp-subprotocol',
+  'origin',
+  'unauthorized',
+  'check-failed',
+  'shutting-down',
+];
+
 /** What the server has seen since it started, and what it holds now. */
 export interface WampStats {
   /** Open sessions and topics with subscribers on this instance. */
@@ -24,6 +51,8 @@ export interface WampStats {
   readonly sessionsClosed: number;
   /** Frames, calls and sessions refused by a limit or the protocol, by reason. */
   readonly refused: Readonly<Record<RefusalKind, number>>;
+  /** WebSocket handshakes refused before a session opened, by reason. */
+  readonly handshakesRefused: Readonly<Record<HandshakeRefusalKind, number>>;
   /** EVENTs not sent to a session whose socket buffer was over `slowConsumer.highWaterMark`. */
   readonly eventsDropped: number;
   /** The most bytes one session had waiting in its socket buffer when an event was sent to it. */
@@ -58,7 +87,13 @@ export class WampCounters {
     'slow-consumer': 0,
   };
 
+  readonly handshakesRefused = Object.fromEntries(HANDSHAKE_REFUSAL_KINDS.map((kind) => [kind, 0])) as Record<HandshakeRefusalKind, number>;
+
   refuse(kind: RefusalKind): void {
     this.refused[kind]++;
+  }
+
+  refuseHandshake(kind: HandshakeRefusalKind): void {
+    this.handshakesRefused[kind]++;
   }
 }

@@ -99,6 +99,7 @@ export class WampEngine implements WampUpgradeHost {
       options,
       new SessionBinder(this.router, log, this.counters, this.hooks, frameTrace(options.trace, logger)),
       log,
+      this.counters,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
     );
     this.broker = new WampBroker({
@@ -169,6 +170,7 @@ export class WampEngine implements WampUpgradeHost {
       sessionsOpened,
       sessionsClosed,
       refused: { ...refused },
+      handshakesRefused: { ...this.counters.handshakesRefused },
       eventsDropped,
       maxBufferedBytes,
       bytesHeld: this.bytesHeld(),

@@ -1,4 +1,4 @@
-export { WampTestClient, type WampTestClientOptions, type ReceivedEvent } from './wamp-test-client.js';
+export { WampTestClient, WampHandshakeError, type WampTestClientOptions, type ReceivedEvent } from './wamp-test-client.js';
 export { WampClient, type WampEventHandler, type WampCloseEvent } from '../client/wamp-client.js';
 export { WampCallError } from '../client/wamp-call-error.js';
 export type { WebSocketLike } from '../client/websocket-like.js';

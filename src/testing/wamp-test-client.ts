@@ -13,6 +13,18 @@ export interface WampTestClientOptions {
   readonly timeoutMs?: number;
 }
 
+/** The server refused the WebSocket handshake: its HTTP status (403 origin, 400 no `wamp` subprotocol, 404 path...) and body. */
+export class WampHandshakeError extends Error {
+  override readonly name = 'WampHandshakeError';
+
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`WebSocket handshake refused: HTTP ${status}${body ? ` (${body})` : ''}`);
+  }
+}
+
 export interface ReceivedEvent {
   readonly topic: string;
   readonly event: unknown;
@@ -31,14 +43,26 @@ export class WampTestClient extends WampClient {
   private readonly unclaimed: ReceivedEvent[] = [];
   private readonly waiters = new Set<(received: ReceivedEvent) => boolean>();
 
-  /** Connects and resolves once WELCOME arrived; rejects if the handshake is refused. */
+  /** Connects and resolves once WELCOME arrived; rejects with a `WampHandshakeError` (the HTTP status) if the handshake is refused. */
   static connect(url: string, options: WampTestClientOptions = {}): Promise<WampTestClient> {
     const socket = new WebSocket(url, [...(options.protocols ?? ['wamp'])], {
       origin: options.origin,
       headers: options.headers,
       handshakeTimeout: options.timeoutMs ?? 5000,
     });
-    return WampTestClient.open(socket as unknown as WebSocketLike);
+    return new Promise((resolve, reject) => {
+      let refused: WampHandshakeError | undefined;
+      socket.once('unexpected-response', (_request, response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => {
+          refused = new WampHandshakeError(response.statusCode ?? 0, body);
+          socket.terminate();
+        });
+      });
+      WampTestClient.open(socket as unknown as WebSocketLike).then(resolve, (error: unknown) => reject(refused ?? error));
+    });
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
 import { errorMessage } from '../core/errors.js';
 import type { ThrottledLog } from '../core/throttled-log.js';
+import type { HandshakeRefusalKind, WampCounters } from '../core/wamp-counters.js';
 import type { WampIdentity } from '../core/wamp-session.js';
 import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
 import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from '../websocket/upgrade.js';
@@ -24,10 +25,26 @@ export interface WampTransportOptions {
  */
 export type UpgradeIdentifier = (request: IncomingMessage) => WampIdentity | false | undefined | Promise<WampIdentity | false | undefined>;
 
-/** What the handshake checks decided: a refusal, or none and maybe an identity. */
-type HandshakeVerdict = (refusal: UpgradeRefusal | undefined, identity?: WampIdentity) => void;
+/** An HTTP refusal of a handshake, and why, for the counters and the log. */
+interface HandshakeRefusal extends UpgradeRefusal {
+  readonly kind: HandshakeRefusalKind;
+}
 
-const SHUTTING_DOWN: UpgradeRefusal = { status: 503, message: 'server shutting down' };
+/** What the handshake checks decided: a refusal, or none and maybe an identity. */
+type HandshakeVerdict = (refusal: HandshakeRefusal | undefined, identity?: WampIdentity) => void;
+
+const SHUTTING_DOWN: HandshakeRefusal = { kind: 'shutting-down', status: 503, message: 'server shutting down' };
+const NO_WAMP_SUBPROTOCOL: HandshakeRefusal = {
+  kind: 'no-wamp-subprotocol',
+  status: 400,
+  message: 'this server only speaks WAMP: offer the "wamp" subprotocol',
+};
+const ORIGIN_REFUSED: HandshakeRefusal = { kind: 'origin', status: 403, message: 'origin not allowed' };
+const UNAUTHORIZED: HandshakeRefusal = { kind: 'unauthorized', status: 401, message: 'unauthorized' };
+const CHECK_FAILED: HandshakeRefusal = { kind: 'check-failed', status: 500, message: 'internal error' };
+/** A failing origin rule refuses the origin, as a rule that said no would. */
+const ORIGIN_CHECK_FAILED: HandshakeRefusal = { ...ORIGIN_REFUSED, kind: 'check-failed' };
+const WRONG_PATH: HandshakeRefusal = { kind: 'wrong-path', status: 404, message: '' };
 
 /**
  * Takes every WebSocket that completed a WAMP handshake: it sets the connection's owner and
@@ -55,6 +72,7 @@ export class WampWebSocketServer<Owner = unknown> {
     private readonly options: WampTransportOptions,
     private readonly acceptor: WampConnectionAcceptor<Owner>,
     private readonly logger: ThrottledLog,
+    private readonly counters: WampCounters,
     private readonly identify?: UpgradeIdentifier,
   ) {
     this.connectionLimits = {
@@ -76,7 +94,7 @@ export class WampWebSocketServer<Owner = unknown> {
         this.handleUpgrade(request, socket, head);
       } else if (httpServer.listenerCount('upgrade') === 1) {
         // Nobody else serves WebSockets here: answer rather than leave the client hanging.
-        refuseUpgrade(socket, { status: 404, message: '' });
+        this.refuse(request, socket, WRONG_PATH);
       }
     };
     httpServer.on('upgrade', onUpgrade);
@@ -108,7 +126,7 @@ export class WampWebSocketServer<Owner = unknown> {
   /** Runs the handshake checks on an upgrade request for this server's path, then opens the session or refuses. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const problem = handshakeProblem(request);
-    if (problem) return refuseUpgrade(socket, problem);
+    if (problem) return this.refuse(request, socket, { ...problem, kind: 'not-websocket' });
     const protocol = offeredWampProtocol(protocolsOf(request));
     let answered = false;
     let waited = false;
@@ -118,7 +136,7 @@ export class WampWebSocketServer<Owner = unknown> {
         socket.off('error', destroyOnError);
         this.checking.delete(socket);
       }
-      if (refusal) return refuseUpgrade(socket, refusal);
+      if (refusal) return this.refuse(request, socket, refusal);
       // While a check ran, the client may have gone.
       if (waited && !isStillOpen(socket)) return void socket.destroy();
       this.open(request, socket as Socket, head, protocol!, identity);
@@ -179,15 +197,12 @@ export class WampWebSocketServer<Owner = unknown> {
     // Checks may answer later (async origin or handshake hooks): shutdown may have begun meanwhile.
     const done: HandshakeVerdict = (refusal, identity) => answer(refusal ?? (this.closing ? SHUTTING_DOWN : undefined), identity);
     if (this.closing) return done(SHUTTING_DOWN);
-    if (protocol === undefined) {
-      return done({ status: 400, message: 'this server only speaks WAMP: offer the "wamp" subprotocol' });
-    }
-    const originRefused = { status: 403, message: 'origin not allowed' };
+    if (protocol === undefined) return done(NO_WAMP_SUBPROTOCOL);
     this.step(
       'allowedOrigins',
       () => isOriginAllowed(request, this.options.allowedOrigins, this.options.allowMissingOrigin),
-      (allowed) => (allowed ? this.checkIdentity(request, done) : done(originRefused)),
-      () => done(originRefused),
+      (allowed) => (allowed ? this.checkIdentity(request, done) : done(ORIGIN_REFUSED)),
+      () => done(ORIGIN_CHECK_FAILED),
     );
   }
 
@@ -197,9 +212,18 @@ export class WampWebSocketServer<Owner = unknown> {
     this.step(
       'auth.handshake',
       () => identify(request),
-      (identity) => (identity === false ? done({ status: 401, message: 'unauthorized' }) : done(undefined, identity)),
-      () => done({ status: 500, message: 'internal error' }),
+      (identity) => (identity === false ? done(UNAUTHORIZED) : done(undefined, identity)),
+      () => done(CHECK_FAILED),
     );
+  }
+
+  /** Answers a handshake with an HTTP error: counted by kind, and logged at debug (a client can provoke it at will). */
+  private refuse(request: IncomingMessage, socket: Duplex, refusal: HandshakeRefusal): void {
+    this.counters.refuseHandshake(refusal.kind);
+    this.logger.debug(
+      `WebSocket handshake refused (${refusal.kind}, HTTP ${refusal.status}): ${request.method} ${request.url} from ${request.socket.remoteAddress ?? '?'}, origin ${request.headers.origin ?? '(none)'}`,
+    );
+    refuseUpgrade(socket, refusal);
   }
 
   /** Runs a check that may be sync or async; a throw or rejection is logged and `onError` answers. */
