@@ -5,6 +5,7 @@ import type { WampPermissions } from '../core/wamp-permissions.js';
 import type { WampAuthState, WampSession } from '../core/wamp-session.js';
 import { permissionsProblem } from '../permissions/permissions.js';
 import type { AccessPolicy } from '../router/access-policy.js';
+import { traceSession } from '../transport/frame-trace.js';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
 import type { EventDispatcher } from '../pubsub/event-dispatcher.js';
 import type { TopicIndex } from '../pubsub/topic-index.js';
@@ -152,6 +153,16 @@ export class WampBroker {
   definePrefix(sessionId: string, prefix: string, uri: string): boolean {
     const session = this.server.sessions.get(sessionId);
     return session !== undefined && this.server.router.definePrefix(session, prefix, uri);
+  }
+
+  /**
+   * Turns the frame trace of one open session on or off from now on (clj-wamp's trace log, for one
+   * client). Needs the `trace` option, which says where the lines go (`sessions: false` traces
+   * nobody until asked); false for an unknown or closed session, or without the option.
+   */
+  trace(sessionId: string, enabled = true): boolean {
+    const session = this.server.sessions.get(sessionId);
+    return session !== undefined && traceSession(session, enabled);
   }
 
   /** Sessions, topics and what the limits refused since the start (for metrics and health checks). */

@@ -155,6 +155,21 @@ describe('choosing the sessions', () => {
     expect(traceSession(session, true)).toBe(false);
   });
 
+  it('WampBroker.trace turns one session on and off by its id', async () => {
+    const broker = server.app.get(WampBroker);
+    const client = await server.connect();
+    expect(broker.trace(client.sessionId)).toBe(true);
+    await client.call('urn:echo', 'traced');
+    expect(broker.trace(client.sessionId, false)).toBe(true);
+    await client.call('urn:echo', 'quiet');
+    expect(recorder.of(client.sessionId).map(([direction, message]) => [direction, message.at(-1)])).toEqual([
+      ['in', 'traced'],
+      ['out', 'traced'],
+    ]);
+    expect(broker.trace('no-such-session')).toBe(false);
+    await client.close();
+  });
+
   it('a predicate that throws leaves the session untraced and working', async () => {
     const failing = await appWith({
       trace: {
