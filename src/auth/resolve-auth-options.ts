@@ -4,8 +4,22 @@ import type { WampAuthOptions } from './wamp-auth-options.js';
 export type ResolvedAuthOptions = Required<Omit<WampAuthOptions, 'secret' | 'handshake' | 'authorize'>> &
   Pick<WampAuthOptions, 'secret' | 'handshake' | 'authorize'>;
 
+const AUTH_KEYS: readonly (keyof WampAuthOptions)[] = [
+  'secret',
+  'permissions',
+  'authorize',
+  'allowAnonymous',
+  'timeoutMs',
+  'maxAttempts',
+  'failureDelayMs',
+  'legacySignature',
+  'handshake',
+  'globalGuard',
+];
+
 export function resolveAuthOptions(auth: WampAuthOptions): ResolvedAuthOptions {
   if (typeof auth !== 'object' || auth === null) fail('auth', 'an object', auth);
+  WampOptionsError.rejectUnknownKeys(auth, AUTH_KEYS, 'auth.');
   if (typeof auth.permissions !== 'function') fail('auth.permissions', 'a function (authKey, session) => permission map', auth.permissions);
   for (const hook of ['secret', 'handshake', 'authorize'] as const) {
     if (auth[hook] !== undefined && typeof auth[hook] !== 'function') fail(`auth.${hook}`, 'a function', auth[hook]);

@@ -36,7 +36,36 @@ export interface ResolvedWampOptions {
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
+/** Every key `WampModuleOptions` has (`isGlobal` is the module's own). */
+const OPTION_KEYS: readonly (keyof WampModuleOptions | 'isGlobal')[] = [
+  'path',
+  'port',
+  'host',
+  'allowedOrigins',
+  'allowMissingOrigin',
+  'serverIdent',
+  'topics',
+  'maxPayload',
+  'excludeMeByDefault',
+  'exposeInternalErrors',
+  'backplane',
+  'auth',
+  'limits',
+  'slowConsumer',
+  'heartbeatIntervalMs',
+  'shutdownGraceMs',
+  'trace',
+  'isGlobal',
+];
+const LIMIT_KEYS = ['prefixes', 'subscriptions', 'uriLength', 'callsInFlight', 'queuedPubSub', 'fragmentsPerMessage', 'rate'];
+const RATE_KEYS = ['messagesPerSecond', 'burst', 'onExceed'];
+const SLOW_CONSUMER_KEYS = ['highWaterMark', 'action', 'timeoutMs'];
+
 export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWampOptions {
+  WampOptionsError.rejectUnknownKeys(options, OPTION_KEYS);
+  if (options.limits) WampOptionsError.rejectUnknownKeys(options.limits, LIMIT_KEYS, 'limits.');
+  if (options.limits?.rate) WampOptionsError.rejectUnknownKeys(options.limits.rate, RATE_KEYS, 'limits.rate.');
+  if (options.slowConsumer) WampOptionsError.rejectUnknownKeys(options.slowConsumer, SLOW_CONSUMER_KEYS, 'slowConsumer.');
   const path = options.path === undefined ? '/ws' : options.path;
   if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?')) {
     fail('path', 'a URL path starting with "/" and without a query', path);
@@ -80,6 +109,7 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
   const topics = options.topics ?? {};
   for (const [pattern, rule] of Object.entries(topics)) {
     if (!pattern) fail('topics', 'non-empty topic URIs or patterns as keys', pattern);
+    if (!isWellFormedPattern(pattern)) fail('topics', 'URIs, prefix patterns ending in "*" or "*" alone as keys', pattern);
     if (!isTopicRule(rule)) {
       fail(`topics["${pattern}"]`, 'true, false or { subscribe?: boolean, publish?: boolean }', rule);
     }
@@ -184,4 +214,10 @@ function isTopicRule(rule: unknown): rule is WampTopicRule {
 
 function fail(option: string, expected: string, got: unknown): never {
   throw WampOptionsError.invalid(option, expected, got);
+}
+
+/** A `*` may only end a pattern (or be all of it): one in the middle would match nothing and look as if it did. */
+function isWellFormedPattern(pattern: string): boolean {
+  const star = pattern.indexOf('*');
+  return star === -1 || star === pattern.length - 1;
 }

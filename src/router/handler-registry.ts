@@ -82,6 +82,12 @@ export class HandlerRegistry {
   }
 
   private addTopicRule<H>(table: UriPatternTable<TopicRule<H>>, action: string, pattern: string, rule: TopicRule<H>): void {
+    const star = pattern.indexOf('*');
+    if (star !== -1 && star !== pattern.length - 1) {
+      throw new WampRegistrationError(
+        `WAMP topic pattern "${pattern}" (${rule.source}) has a "*" before its end: a pattern is a URI, a prefix ending in "*", or "*".`,
+      );
+    }
     const existing = table.add(pattern, rule);
     if (existing) {
       throw new WampRegistrationError(

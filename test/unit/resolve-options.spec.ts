@@ -243,3 +243,40 @@ describe('resolveWampOptions', () => {
     });
   });
 });
+
+describe('unknown option keys and malformed patterns', () => {
+  const attempt = (options: unknown): unknown => {
+    try {
+      resolveWampOptions(options as WampModuleOptions);
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
+
+  it.each([
+    ['a typo at the top', { pth: '/ws' }, 'pth'],
+    ['in limits', { limits: { prefix: 10 } }, 'limits.prefix'],
+    ['in limits.rate', { limits: { rate: { messagesPerSecond: 5, perSecond: 1 } } }, 'limits.rate.perSecond'],
+    ['in slowConsumer', { slowConsumer: { hwm: 1 } }, 'slowConsumer.hwm'],
+    ['in auth', { auth: { permissions: () => ({}), secrets: () => 'x' } }, 'auth.secrets'],
+  ])('%s is refused, named', (_where, options, named) => {
+    const error = attempt(options);
+    expect(error).toBeInstanceOf(WampOptionsError);
+    expect((error as Error).message).toContain(`no option "${named}"`);
+  });
+
+  it('isGlobal (the module builder’s own) is no unknown key', () => {
+    expect(attempt({ isGlobal: true })).toBeUndefined();
+  });
+
+  it.each(['http://x/*/chat', '*x', 'http://x/a**'])('a "*" before the end of a topics pattern is refused: %s', (pattern) => {
+    const error = attempt({ topics: { [pattern]: true } });
+    expect(error).toBeInstanceOf(WampOptionsError);
+    expect((error as Error).message).toContain('prefix patterns ending in "*"');
+  });
+
+  it.each(['http://x/a', 'http://x/*', '*'])('a well-formed pattern is accepted: %s', (pattern) => {
+    expect(attempt({ topics: { [pattern]: true } })).toBeUndefined();
+  });
+});

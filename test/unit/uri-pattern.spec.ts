@@ -225,3 +225,14 @@ describe('UriPatternTable', () => {
     });
   });
 });
+
+describe('HandlerRegistry topic patterns', () => {
+  it('refuses a "*" before the end of a pattern, naming who registered it', async () => {
+    const { HandlerRegistry, WampRegistrationError } = await import('../../src/router/handler-registry.js');
+    const registry = new HandlerRegistry();
+    expect(() => registry.addSubscribeRule('http://x/*/chat', { source: 'Chat.join', allow: true })).toThrow(WampRegistrationError);
+    expect(() => registry.addPublishRule('http://x/*/chat', { source: 'Chat.say', allow: true })).toThrow(/Chat\.say.*before its end/);
+    registry.addSubscribeRule('http://x/chat/*', { source: 'Chat.join', allow: true });
+    expect(registry.subscribeRule('http://x/chat/room')).toMatchObject({ source: 'Chat.join' });
+  });
+});
