@@ -65,7 +65,7 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
   private readonly exchanges = new Map<string, Exchange>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly expanded = new WeakMap<CompiledPermissions, ExpandedPermissions>();
+  private readonly expanded = new WeakMap<CompiledPermissions, { readonly revision: number; readonly listing: ExpandedPermissions }>();
 
   constructor(
     private readonly options: ResolvedAuthOptions,
@@ -251,21 +251,24 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     return secret;
   }
 
-  /** Computed once per compiled permission map: the registered URIs do not change after bootstrap. */
+  /**
+   * Computed once per compiled permission map and state of the handler registry (which
+   * `WampRegistry` may change while running): what the session may use of what is registered.
+   */
   private expand(session: ServerSession): ExpandedPermissions {
     const grants = session.grants!;
-    let expanded = this.expanded.get(grants);
-    if (!expanded) {
-      const granted = (kind: 'call' | 'subscribe' | 'publish', uris: string[]): Record<string, true> =>
-        Object.fromEntries(uris.filter((uri) => !isCraProcedure(uri) && grants.allows(kind, uri)).map((uri) => [uri, true]));
-      expanded = deepFrozenListing({
-        rpc: granted('call', this.handlers.procedureUris()),
-        subscribe: granted('subscribe', this.handlers.topicPatterns('subscribe')),
-        publish: granted('publish', this.handlers.topicPatterns('publish')),
-      });
-      this.expanded.set(grants, expanded);
-    }
-    return expanded;
+    const revision = this.handlers.revision;
+    const cached = this.expanded.get(grants);
+    if (cached?.revision === revision) return cached.listing;
+    const granted = (kind: 'call' | 'subscribe' | 'publish', uris: string[]): Record<string, true> =>
+      Object.fromEntries(uris.filter((uri) => !isCraProcedure(uri) && grants.allows(kind, uri)).map((uri) => [uri, true]));
+    const listing = deepFrozenListing({
+      rpc: granted('call', this.handlers.procedureUris()),
+      subscribe: granted('subscribe', this.handlers.openTopicPatterns('subscribe')),
+      publish: granted('publish', this.handlers.openTopicPatterns('publish')),
+    });
+    this.expanded.set(grants, { revision, listing });
+    return listing;
   }
 }
 

@@ -26,6 +26,12 @@ export class HandlerRegistry {
   private readonly procedures = new Map<string, { readonly source: string; readonly handler: CallHandler }>();
   private readonly subscribeRules = new UriPatternTable<TopicRule<SubscribeHandler>>();
   private readonly publishRules = new UriPatternTable<TopicRule<PublishHandler>>();
+  private changes = 0;
+
+  /** Changes with every addition and removal: what is derived from the registry can tell it is stale. */
+  get revision(): number {
+    return this.changes;
+  }
 
   addProcedure(uri: string, handler: CallHandler, source: string): void {
     const existing = this.procedures.get(uri);
@@ -35,6 +41,7 @@ export class HandlerRegistry {
       );
     }
     this.procedures.set(uri, { source, handler });
+    this.changes++;
   }
 
   addSubscribeRule(pattern: string, rule: TopicRule<SubscribeHandler>): void {
@@ -47,17 +54,17 @@ export class HandlerRegistry {
 
   /** Forgets a procedure; false when none was registered. Calls already running finish. */
   removeProcedure(uri: string): boolean {
-    return this.procedures.delete(uri);
+    return this.changed(this.procedures.delete(uri));
   }
 
   /** Forgets a subscribe rule; false when there was none for exactly this pattern. */
   removeSubscribeRule(pattern: string): boolean {
-    return this.subscribeRules.remove(pattern);
+    return this.changed(this.subscribeRules.remove(pattern));
   }
 
   /** Forgets a publish rule; false when there was none for exactly this pattern. */
   removePublishRule(pattern: string): boolean {
-    return this.publishRules.remove(pattern);
+    return this.changed(this.publishRules.remove(pattern));
   }
 
   procedure(uri: string): CallHandler | undefined {
@@ -81,6 +88,15 @@ export class HandlerRegistry {
     return table.entries().map((entry) => entry.pattern);
   }
 
+  /** The patterns whose rule may let a session in: a handler's, or a static `true` (a static `false` opens nothing). */
+  openTopicPatterns(action: 'subscribe' | 'publish'): string[] {
+    const table: UriPatternTable<TopicRule<unknown>> = action === 'subscribe' ? this.subscribeRules : this.publishRules;
+    return table
+      .entries()
+      .filter(({ value }) => !('allow' in value) || value.allow)
+      .map((entry) => entry.pattern);
+  }
+
   private addTopicRule<H>(table: UriPatternTable<TopicRule<H>>, action: string, pattern: string, rule: TopicRule<H>): void {
     const star = pattern.indexOf('*');
     if (star !== -1 && star !== pattern.length - 1) {
@@ -94,5 +110,11 @@ export class HandlerRegistry {
         `WAMP topic "${pattern}" has two ${action} rules: ${existing.value.source} and ${rule.source}. Keep one.`,
       );
     }
+    this.changes++;
+  }
+
+  private changed(removed: boolean): boolean {
+    if (removed) this.changes++;
+    return removed;
   }
 }

@@ -140,6 +140,24 @@ describe('WampRegistry: handlers and hooks at runtime', () => {
     await Promise.all([subscriber.close(), publisher.close()]);
   });
 
+  it('the WAMP-CRA permissions answer follows what is registered now, and lists no topic a static false closes', async () => {
+    const before = (await (await server.connect()).authenticate()) as Record<string, Record<string, true>>;
+    expect(before.rpc).not.toHaveProperty(`${RPC}late`);
+    registry.addProcedure(`${RPC}late`, () => 'late');
+    registry.addSubscribeRule(`${TENANT}c/*`, true);
+    registry.addPublishRule(`${TENANT}c/*`, false);
+    try {
+      const after = (await (await server.connect()).authenticate()) as Record<string, Record<string, true>>;
+      expect(after.rpc).toHaveProperty([`${RPC}late`], true);
+      expect(after.subscribe).toHaveProperty([`${TENANT}c/*`], true);
+      expect(after.publish).not.toHaveProperty([`${TENANT}c/*`]);
+    } finally {
+      registry.removeProcedure(`${RPC}late`);
+      registry.removeSubscribeRule(`${TENANT}c/*`);
+      registry.removePublishRule(`${TENANT}c/*`);
+    }
+  });
+
   it('hooks of an object added and removed while running', async () => {
     const opened: string[] = [];
     const listener = { onWampSessionOpen: (session: WampSession) => opened.push(session.id) };
