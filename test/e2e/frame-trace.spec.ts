@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import { FrameTrace, MASKED, isSessionTraced, traceSession } from '../../src/transport/frame-trace.js';
 import { authSign, WampTestClient } from '../../src/testing/index.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { serverIdle } from '../support/server-idle.js';
 import { until } from '../support/until.js';
@@ -270,34 +271,6 @@ describe('the frame trace at a logger level', () => {
 
 function thrower(_entry: WampTraceEntry): never {
   throw new Error('sink down');
-}
-
-/** Every line the application logs, with its level, as a logger passed to it sees them. */
-class CapturingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string }> = [];
-  readonly contexts = new Set<string>();
-  log(message: unknown, context?: string) {
-    this.add('log', message, context);
-  }
-  error(message: unknown, context?: string) {
-    this.add('error', message, context);
-  }
-  warn(message: unknown, context?: string) {
-    this.add('warn', message, context);
-  }
-  debug(message: unknown, context?: string) {
-    this.add('debug', message, context);
-  }
-  verbose(message: unknown, context?: string) {
-    this.add('verbose', message, context);
-  }
-  at(level: string): string[] {
-    return this.lines.filter((line) => line.level === level).map((line) => line.message);
-  }
-  private add(level: string, message: unknown, context: unknown) {
-    this.lines.push({ level, message: String(message) });
-    if (typeof context === 'string') this.contexts.add(context);
-  }
 }
 
 /** An app logging to `logger` (start-app's apps log nowhere). */

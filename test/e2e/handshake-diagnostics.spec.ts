@@ -1,23 +1,14 @@
-import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { WampBroker, WampModule } from '../../src/index.js';
 import { WampHandshakeError, WampTestClient } from '../../src/testing/index.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 
 /** Every refused handshake is counted by reason, logged at debug, and the test client's error carries the HTTP status. */
-class DebugLines implements LoggerService {
-  readonly lines: string[] = [];
-  log() {}
-  error() {}
-  warn() {}
-  debug(message: unknown) {
-    this.lines.push(String(message));
-  }
-}
 
 describe('refused handshakes: counted, logged at debug, and told to the test client', () => {
-  const logger = new DebugLines();
+  const logger = new CapturingLogger();
   let app: INestApplication;
   let base: string;
 
@@ -60,7 +51,7 @@ describe('refused handshakes: counted, logged at debug, and told to the test cli
     expect(error.status).toBe(status);
     expect(error.message).toContain(`HTTP ${status}`);
     expect(broker.stats().handshakesRefused[kind]).toBe(before + 1);
-    expect(logger.lines.some((line) => line.includes(`WebSocket handshake refused (${kind}, HTTP ${status})`))).toBe(true);
+    expect(logger.at('debug').some((line) => line.includes(`WebSocket handshake refused (${kind}, HTTP ${status})`))).toBe(true);
   });
 
   it('an accepted handshake counts nothing', async () => {

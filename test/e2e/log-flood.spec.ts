@@ -1,10 +1,11 @@
-import { Injectable, type LoggerService } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { WampBroker, WampErrorUri, WampModule, WampRpc } from '../../src/index.js';
 import { LOG_LINES_PER_MINUTE } from '../../src/core/throttled-log.js';
 import { WampTestClient } from '../../src/testing/index.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 import { RawWampSocket } from '../support/raw-wamp-socket.js';
 import { until } from '../support/until.js';
 
@@ -23,26 +24,6 @@ class Echo {
   @WampRpc('urn:shout')
   shout(text: string) {
     return text.toUpperCase();
-  }
-}
-
-/** Every line the application logs, as a logger passed to it sees them. */
-class CapturingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string }> = [];
-  log(message: unknown) {
-    this.lines.push({ level: 'log', message: String(message) });
-  }
-  error(message: unknown) {
-    this.lines.push({ level: 'error', message: String(message) });
-  }
-  warn(message: unknown) {
-    this.lines.push({ level: 'warn', message: String(message) });
-  }
-  debug(message: unknown) {
-    this.lines.push({ level: 'debug', message: String(message) });
-  }
-  at(level: string): string[] {
-    return this.lines.filter((line) => line.level === level).map((line) => line.message);
   }
 }
 

@@ -8,14 +8,11 @@ import {
   type ExecutionContext,
   Inject,
   Injectable,
-  type LoggerService,
   Module,
   type NestInterceptor,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import type { AddressInfo } from 'node:net';
 import { map, type Observable } from 'rxjs';
 import {
   WampBroker,
@@ -32,7 +29,8 @@ import {
   type WampCloseInfo,
   type WampModuleOptions,
 } from '../../src/index.js';
-import { WampCallError, WampTestClient } from '../../src/testing/index.js';
+import { WampCallError } from '../../src/testing/index.js';
+import { CapturingLogger } from '../support/capturing-logger.js';
 import { attemptHandshake, type RawConnectOptions } from '../support/raw-wamp-socket.js';
 import { serverIdle } from '../support/server-idle.js';
 import { startApp, type TestServer } from '../support/start-app.js';
@@ -169,22 +167,6 @@ class HookOrder implements OnWampSubscribed, OnWampUnsubscribed, OnWampSessionCl
   }
 }
 
-/** A logger that keeps what nest-wamp writes, to show that something was not warned about. */
-class KeepingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string }> = [];
-  log(message: unknown): void {
-    this.lines.push({ level: 'log', message: String(message) });
-  }
-  error(message: unknown): void {
-    this.lines.push({ level: 'error', message: String(message) });
-  }
-  warn(message: unknown): void {
-    this.lines.push({ level: 'warn', message: String(message) });
-  }
-  debug(): void {}
-  verbose(): void {}
-}
-
 const TOPICS: WampModuleOptions['topics'] = {
   // clj-wamp's {:on-subscribe {uri true}} ported naively, and exactly.
   [`${EVT}naive`]: true,
@@ -194,31 +176,13 @@ const TOPICS: WampModuleOptions['topics'] = {
   [`${EVT}feed/secret`]: false,
 };
 
-/** Like startApp, with a logger that keeps its lines. */
-async function startLoggingApp(options: WampModuleOptions, logger: KeepingLogger): Promise<TestServer> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [WampModule.forRoot(options)],
-    providers: [Procedures, DenyAll, CljWampResultInterceptor, HookOrder],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger });
-  await app.listen(0, '127.0.0.1');
-  const port = (app.getHttpServer().address() as AddressInfo).port;
-  const url = `ws://127.0.0.1:${port}/ws`;
-  const clients: WampTestClient[] = [];
-  return {
-    app,
-    url,
-    port,
-    async connect(connectOptions) {
-      const client = await WampTestClient.connect(url, connectOptions);
-      clients.push(client);
-      return client;
-    },
-    async close() {
-      await Promise.all(clients.filter((client) => client.isOpen).map((client) => client.close()));
-      await app.close();
-    },
-  };
+/** An app of the guide's providers whose log the test keeps. */
+function startLoggingApp(options: WampModuleOptions, logger: CapturingLogger): Promise<TestServer> {
+  return startApp(
+    { imports: [WampModule.forRoot(options)], providers: [Procedures, DenyAll, CljWampResultInterceptor, HookOrder] },
+    '/ws',
+    { logger },
+  );
 }
 
 /** The handshake's HTTP status, or 101 when the server accepted it. */
@@ -235,7 +199,7 @@ describe('migrating from clj-wamp: behavioural differences', () => {
   let server: TestServer;
   let broker: WampBroker;
   let hooks: HookOrder;
-  const logger = new KeepingLogger();
+  const logger = new CapturingLogger();
 
   beforeAll(async () => {
     server = await startLoggingApp({ topics: TOPICS }, logger);
