@@ -115,6 +115,16 @@ export class WampEngine implements WampUpgradeHost {
     this.registerStaticTopics();
   }
 
+  /** The WebSocket path WAMP is served on. */
+  get path(): string {
+    return this.options.path;
+  }
+
+  /** Whether WAMP listens on the app's HTTP server by itself (no own port, no adapter serving it). */
+  get sharesAppServer(): boolean {
+    return this.options.port === undefined && this.upgradeDelegate === undefined;
+  }
+
   /** Hands the upgrades on the app's HTTP server to an adapter that already listens there. */
   delegateUpgrades(delegate: WampUpgradeDelegate): void {
     this.upgradeDelegate = delegate;

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Injectable, Logger } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +71,36 @@ describe('WampWsAdapter: WAMP next to @nestjs/platform-ws gateways on one port',
       expect(await client.call('http://example.com/api#ping')).toBe('pong');
       await client.close();
     } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("Nest's plain WsAdapter with a gateway on the same HTTP server", () => {
+  it('is detected at bootstrap: a warning names the fix (WampWsAdapter)', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const moduleRef = await Test.createTestingModule({ imports: [WampModule.forRoot({})], providers: [EchoGateway, Ping] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    app.useWebSocketAdapter(new WsAdapter(app));
+    try {
+      await app.listen(0, '127.0.0.1');
+      expect(warn.mock.calls.some(([message]) => String(message).includes('new WampWsAdapter(app)'))).toBe(true);
+    } finally {
+      warn.mockRestore();
+      await app.close();
+    }
+  });
+
+  it('WampWsAdapter gets no such warning', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const moduleRef = await Test.createTestingModule({ imports: [WampModule.forRoot({})], providers: [EchoGateway, Ping] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    app.useWebSocketAdapter(new WampWsAdapter(app));
+    try {
+      await app.listen(0, '127.0.0.1');
+      expect(warn.mock.calls.some(([message]) => String(message).includes('WampWsAdapter'))).toBe(false);
+    } finally {
+      warn.mockRestore();
       await app.close();
     }
   });
