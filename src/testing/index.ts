@@ -3,3 +3,4 @@ export { WampClient, type WampEventHandler, type WampCloseEvent } from '../clien
 export { WampCallError } from '../client/wamp-call-error.js';
 export type { WebSocketLike } from '../client/websocket-like.js';
 export { authSign, deriveKey, signChallengeAsAutobahn, type WampCraAuthExtra } from '../client/wamp-cra-signing.js';
+export { startWampTestingApp, type WampTestingApp, type WampTestableApp, type WampTestableModule } from './wamp-testing-app.js';
