@@ -5,6 +5,7 @@ import type { WampOriginRule } from '../transport/handshake.js';
 import type { ResolvedTraceOptions } from '../transport/frame-trace.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
 import type { RouterLimits } from '../router/wamp-router.js';
+import { isWellFormedPattern } from '../protocol/uri-pattern.js';
 
 /** The router's limits and the connection's own. */
 export interface ResolvedLimits extends RouterLimits {
@@ -214,10 +215,4 @@ function isTopicRule(rule: unknown): rule is WampTopicRule {
 
 function fail(option: string, expected: string, got: unknown): never {
   throw WampOptionsError.invalid(option, expected, got);
-}
-
-/** A `*` may only end a pattern (or be all of it): one in the middle would match nothing and look as if it did. */
-function isWellFormedPattern(pattern: string): boolean {
-  const star = pattern.indexOf('*');
-  return star === -1 || star === pattern.length - 1;
 }

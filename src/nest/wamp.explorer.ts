@@ -6,7 +6,6 @@ import { WampEngine } from '../engine/wamp-engine.js';
 import { HandlerRegistry, WampRegistrationError } from '../router/handler-registry.js';
 import { WampHooks } from '../router/wamp-hooks.js';
 import type { PublishHandler } from '../router/handler-registry.js';
-import { uriPatternKind } from '../protocol/uri-pattern.js';
 import type { WampHandlerMetadata } from './decorators/wamp-handler.decorators.js';
 import { WampHandlerFactory } from './wamp-handler.factory.js';
 import { WampMetadataAccessor } from './wamp-metadata.accessor.js';
@@ -71,16 +70,10 @@ export class WampExplorer implements OnModuleInit {
 
   private register(instance: object, methodName: string, metadata: WampHandlerMetadata, source: string): void {
     const { kind, uri } = metadata;
-    if (typeof uri !== 'string' || uri.length === 0) {
-      throw new WampRegistrationError(`${source}: a WAMP URI must be a non-empty string.`);
-    }
     const handler = this.handlerFactory.create(instance, methodName, source, this.log);
     const handlers = this.handlers;
     switch (kind) {
       case 'call':
-        if (uriPatternKind(uri) !== 'exact') {
-          throw new WampRegistrationError(`${source}: procedure URIs are exact; "*" patterns are for topics ("${uri}").`);
-        }
         handlers.addProcedure(uri, handler, source);
         return;
       case 'subscribe':

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import type { WampCallInvocation, WampPublishInvocation, WampSubscribeInvocation } from '../core/invocation.js';
 import { ThrottledLog } from '../core/throttled-log.js';
-import { uriPatternKind } from '../protocol/uri-pattern.js';
 import { HandlerRegistry, type PublishHandler, WampRegistrationError } from '../router/handler-registry.js';
 import type { WampPublishDecision } from '../router/publish-decision.js';
 import { WampHooks } from '../router/wamp-hooks.js';
@@ -34,9 +33,6 @@ export class WampRegistry {
   ) {}
 
   addProcedure(uri: string, procedure: WampRuntimeProcedure): void {
-    if (typeof uri !== 'string' || uri === '' || uriPatternKind(uri) !== 'exact') {
-      throw new WampRegistrationError(`WampRegistry.addProcedure: a procedure URI is exact and non-empty ("${String(uri)}").`);
-    }
     const source = `WampRegistry.addProcedure("${uri}")`;
     this.handlers.addProcedure(uri, this.compile(procedure, source), source);
   }
@@ -48,7 +44,6 @@ export class WampRegistry {
 
   addSubscribeRule(pattern: string, rule: WampRuntimeSubscribeRule): void {
     const source = `WampRegistry.addSubscribeRule("${pattern}")`;
-    checkPattern(pattern, source);
     this.handlers.addSubscribeRule(
       pattern,
       typeof rule === 'boolean' ? { source, allow: rule } : { source, handler: this.compile(rule, source) },
@@ -61,7 +56,6 @@ export class WampRegistry {
 
   addPublishRule(pattern: string, rule: WampRuntimePublishRule): void {
     const source = `WampRegistry.addPublishRule("${pattern}")`;
-    checkPattern(pattern, source);
     this.handlers.addPublishRule(
       pattern,
       typeof rule === 'boolean' ? { source, allow: rule } : { source, handler: this.compile(rule, source) as PublishHandler },
@@ -106,9 +100,4 @@ export class WampRegistry {
     );
     return this.handlerFactory.create(new Host(), 'handle', source, this.log);
   }
-}
-
-function checkPattern(pattern: string, source: string): void {
-  if (typeof pattern !== 'string' || pattern === '')
-    throw new WampRegistrationError(`${source}: a topic URI or pattern is a non-empty string.`);
 }

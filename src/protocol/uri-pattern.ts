@@ -5,6 +5,12 @@
  */
 export type UriPatternKind = 'exact' | 'prefix' | 'any';
 
+/** A URI, a prefix ending in `*`, or `*` alone: a `*` anywhere else would match nothing and look as if it did. */
+export function isWellFormedPattern(pattern: string): boolean {
+  const star = pattern.indexOf('*');
+  return star === -1 || star === pattern.length - 1;
+}
+
 export function uriPatternKind(pattern: string): UriPatternKind {
   if (pattern === '*') return 'any';
   return pattern.endsWith('*') ? 'prefix' : 'exact';

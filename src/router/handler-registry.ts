@@ -1,4 +1,4 @@
-import { UriPatternTable } from '../protocol/uri-pattern.js';
+import { isWellFormedPattern, UriPatternTable, uriPatternKind } from '../protocol/uri-pattern.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampPublishDecision } from './publish-decision.js';
 import type { WampCallInvocation, WampPublishInvocation, WampSubscribeInvocation } from '../core/invocation.js';
@@ -19,8 +19,8 @@ export class WampRegistrationError extends Error {
 
 /**
  * What the server answers: procedures by exact URI, and subscribe and publish rules by topic
- * pattern. Filled at bootstrap and, through `WampRegistry`, while running; a duplicate is an
- * error naming both claimants.
+ * pattern. Filled at bootstrap and, through `WampRegistry`, while running; a malformed URI or
+ * pattern, or a duplicate, is an error naming the claimants.
  */
 export class HandlerRegistry {
   private readonly procedures = new Map<string, { readonly source: string; readonly handler: CallHandler }>();
@@ -34,6 +34,9 @@ export class HandlerRegistry {
   }
 
   addProcedure(uri: string, handler: CallHandler, source: string): void {
+    if (typeof uri !== 'string' || uri === '' || uriPatternKind(uri) !== 'exact') {
+      throw new WampRegistrationError(`${source}: procedure URIs are exact and non-empty; "*" patterns are for topics ("${String(uri)}").`);
+    }
     const existing = this.procedures.get(uri);
     if (existing) {
       throw new WampRegistrationError(
@@ -98,8 +101,10 @@ export class HandlerRegistry {
   }
 
   private addTopicRule<H>(table: UriPatternTable<TopicRule<H>>, action: string, pattern: string, rule: TopicRule<H>): void {
-    const star = pattern.indexOf('*');
-    if (star !== -1 && star !== pattern.length - 1) {
+    if (typeof pattern !== 'string' || pattern === '') {
+      throw new WampRegistrationError(`${rule.source}: a topic URI or pattern is a non-empty string.`);
+    }
+    if (!isWellFormedPattern(pattern)) {
       throw new WampRegistrationError(
         `WAMP topic pattern "${pattern}" (${rule.source}) has a "*" before its end: a pattern is a URI, a prefix ending in "*", or "*".`,
       );
