@@ -12,7 +12,7 @@ export interface WampTestableApp {
 
 /** A compiled testing module (`await Test.createTestingModule({...}).compile()`). */
 export interface WampTestableModule<App extends WampTestableApp> {
-  createNestApplication(options?: { logger?: false }): App;
+  createNestApplication(options?: object): App;
 }
 
 /** A Nest application serving WAMP on a free loopback port, for tests. */
@@ -20,6 +20,7 @@ export interface WampTestingApp<App extends WampTestableApp = WampTestableApp> {
   readonly app: App;
   /** `ws://127.0.0.1:<port><path>`. */
   readonly url: string;
+  readonly port: number;
   readonly broker: WampBroker;
   /** A client connected to `url` (closed by `close`). */
   connect(options?: WampTestClientOptions): Promise<WampTestClient>;
@@ -40,9 +41,16 @@ export interface WampTestingApp<App extends WampTestableApp = WampTestableApp> {
  */
 export async function startWampTestingApp<App extends WampTestableApp>(
   moduleRef: WampTestableModule<App>,
-  { path = '/ws', quiet = true }: { readonly path?: string; /** Keep the app's log quiet. Default true. */ readonly quiet?: boolean } = {},
+  {
+    path = '/ws',
+    app: appOptions = { logger: false },
+  }: {
+    readonly path?: string;
+    /** What `createNestApplication` gets (`NestApplicationOptions`). Default `{ logger: false }`. */
+    readonly app?: object;
+  } = {},
 ): Promise<WampTestingApp<App>> {
-  const app = moduleRef.createNestApplication(quiet ? { logger: false } : undefined);
+  const app = moduleRef.createNestApplication(appOptions);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `ws://127.0.0.1:${port}${path}`;
@@ -50,6 +58,7 @@ export async function startWampTestingApp<App extends WampTestableApp>(
   return {
     app,
     url,
+    port,
     broker: app.get(WampBroker),
     async connect(clientOptions) {
       const client = await WampTestClient.connect(url, clientOptions);
