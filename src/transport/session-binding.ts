@@ -31,14 +31,9 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
   accept(connection: SessionConnection, request: IncomingMessage, identity: WampIdentity | undefined): void {
     // Close hooks run when the socket can no longer tell the client's address: read it now for them.
     const handshake = new UpgradeHandshake(request, this.hooks.observedByApp('onWampSessionClose'));
-    const trace = this.trace;
-    if (trace === undefined) {
-      connection.owner = this.router.open(connection, handshake, identity);
-      return;
-    }
-    trace.opening(connection);
+    this.trace?.opening(connection);
     connection.owner = this.router.open(connection, handshake, identity);
-    trace.opened(connection);
+    this.trace?.opened(connection);
   }
 
   message(connection: SessionConnection, payload: Buffer, isBinary: boolean): void {
