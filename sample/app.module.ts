@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { WampModule } from '../src/index.js';
-import { RedisBackplane } from '../src/redis/index.js';
+import { WampModule } from 'nest-wamp';
+import { RedisBackplane } from 'nest-wamp/redis';
 import { ChatService } from './chat/chat.service.js';
 import { ClockService } from './clock/clock.service.js';
 import { CalculatorService } from './rpc/calculator.service.js';

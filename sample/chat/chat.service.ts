@@ -8,7 +8,7 @@ import {
   WampSubscribe,
   type OnWampSubscribed,
   type OnWampUnsubscribed,
-} from '../../src/index.js';
+} from 'nest-wamp';
 import { CHAT_TOPIC } from '../uris.js';
 
 const MAX_MESSAGE_LENGTH = 140;

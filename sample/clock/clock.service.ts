@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { WampBroker } from '../../src/index.js';
+import { WampBroker } from 'nest-wamp';
 import { TIME_TOPIC } from '../uris.js';
 
 export const CLOCK_INTERVAL_MS = 1000;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { WampArg, WampException, WampRpc, WampSession } from '../../src/index.js';
+import { WampArg, WampException, WampRpc, WampSession } from 'nest-wamp';
 import { RPC, SAMPLE_ERROR } from '../uris.js';
 
 type Operator = '+' | '-' | '*' | '/';

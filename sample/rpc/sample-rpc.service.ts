@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { WampException, WampRpc, WampSession } from '../../src/index.js';
+import { WampException, WampRpc, WampSession } from 'nest-wamp';
 import { RPC, SAMPLE_ERROR } from '../uris.js';
 
 const MAX_SLOW_MS = 10_000;

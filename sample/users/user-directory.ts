@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { WampPermissions, WampSecret } from '../../src/index.js';
+import type { WampPermissions, WampSecret } from 'nest-wamp';
 import { RPC, EVENT } from '../uris.js';
 
 /**
