@@ -1,8 +1,8 @@
-// The README's "Testing your app" example, run as it is written there (imports aside).
+// The README's "Testing your app" example, run as it is written there.
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { WampModule, WampRpc } from '../../src/index.js';
-import { startWampTestingApp, type WampTestingApp } from '../../src/testing/index.js';
+import { WampModule, WampRpc } from 'nest-wamp';
+import { startWampTestingApp, type WampTestingApp } from 'nest-wamp/testing';
 
 @Injectable()
 class Calculator {
