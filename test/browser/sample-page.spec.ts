@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { AppModule } from '../../sample/app.module.js';
@@ -26,7 +26,10 @@ const CHROMIUM_FLAGS = [
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
 ];
-const SCREENSHOT_DIR = fileURLToPath(new URL('../../test-output/', import.meta.url));
+/** Screenshots and the measured layout figures (test-output/ is git-ignored); SCREENSHOT_DIR moves them. */
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR
+  ? resolve(process.env.SCREENSHOT_DIR)
+  : fileURLToPath(new URL('../../test-output/', import.meta.url));
 const WAIT = { timeout: 10_000 };
 
 const available = existsSync(CHROMIUM);
@@ -43,6 +46,7 @@ if (!available) {
   let server: TestServer;
   let context: BrowserContext;
   let userDataDir: string;
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     assertSampleCompiled();
@@ -54,7 +58,14 @@ if (!available) {
       args: CHROMIUM_FLAGS,
       viewport: { width: 1280, height: 900 },
     });
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
   }, 60_000);
+
+  afterEach(async () => {
+    // Every test closes its pages, so that the chat room holds only the next test's users.
+    for (const page of context.pages()) await page.close();
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
 
   afterAll(async () => {
     await context?.close();
@@ -62,37 +73,60 @@ if (!available) {
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  async function openAndLogIn(user: 'guest' | 'salted'): Promise<Page> {
+  /** A new page, connected (not logged in); its session id is in the header. */
+  async function open(viewport: { width: number; height: number } = { width: 1280, height: 900 }): Promise<Page> {
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.setViewportSize(viewport);
     await page.goto(`http://127.0.0.1:${server.port}/`);
     await page.getByTestId('status').filter({ hasText: 'connected' }).waitFor(WAIT);
-    expect(await page.getByTestId('session-id').innerText()).toMatch(/^[\w-]{22}$/);
-    await page.getByTestId('login-user').selectOption(user);
+    expect(await sessionIdOf(page)).toMatch(/^[\w-]{22}$/);
+    return page;
+  }
+
+  async function logIn(page: Page, user: 'guest' | 'salted' | 'anonymous'): Promise<void> {
+    await page.getByTestId('login-user').selectOption(user === 'anonymous' ? '' : user);
     await page.getByTestId('login-button').click();
     await page
       .getByTestId('login-state')
       .filter({ hasText: `logged in as ${user}` })
       .waitFor(WAIT);
-    expect(errors).toEqual([]);
+  }
+
+  async function openAndLogIn(user: 'guest' | 'salted'): Promise<Page> {
+    const page = await open();
+    await logIn(page, user);
     return page;
   }
+
+  const sessionIdOf = (page: Page) => page.getByTestId('session-id').innerText();
+  /** How the chat shows a user: the name, then the last 5 characters of the session id. */
+  const labelOf = async (page: Page, username: string) => `${username} · ${(await sessionIdOf(page)).slice(-5)}`;
 
   it('two pages chat, the calculator computes, the clock ticks', async () => {
     const alice = await openAndLogIn('guest');
     const bob = await openAndLogIn('salted');
+    const [aliceLabel, bobLabel] = [await labelOf(alice, 'guest'), await labelOf(bob, 'salted')];
     // Both are in the room: the list, and the notice of the second joining.
-    await alice.getByTestId('users').filter({ hasText: 'salted' }).waitFor(WAIT);
-    await bob.getByTestId('users').filter({ hasText: 'guest' }).waitFor(WAIT);
-    await alice.getByTestId('messages').filter({ hasText: 'salted joined' }).waitFor(WAIT);
-    // A message each way, stamped by the server with the sender's name.
+    await alice.getByTestId('users').filter({ hasText: bobLabel }).waitFor(WAIT);
+    await bob.getByTestId('users').filter({ hasText: aliceLabel }).waitFor(WAIT);
+    await alice
+      .getByTestId('messages')
+      .filter({ hasText: `${bobLabel} joined` })
+      .waitFor(WAIT);
+    // A message each way, stamped by the server with the sender's name (and the page adds the id's end).
     await alice.getByTestId('chat-input').fill('hello from alice');
     await alice.getByTestId('chat-send').click();
-    await bob.getByTestId('messages').filter({ hasText: 'guesthello from alice' }).waitFor(WAIT);
+    await bob
+      .getByTestId('messages')
+      .filter({ hasText: `${aliceLabel} hello from alice` })
+      .waitFor(WAIT);
     await bob.getByTestId('chat-input').fill('hi alice, bob here');
     await bob.getByTestId('chat-send').click();
-    await alice.getByTestId('messages').filter({ hasText: 'saltedhi alice, bob here' }).waitFor(WAIT);
+    await alice
+      .getByTestId('messages')
+      .filter({ hasText: `${bobLabel} hi alice, bob here` })
+      .waitFor(WAIT);
     // The calculator: 12 + 30 = 42, then a division by zero is an error.
     await alice.bringToFront();
     const key = (label: string) => alice.locator('.keys button', { hasText: label }).first();
@@ -112,11 +146,13 @@ if (!available) {
     await alice.waitForFunction((before) => Number(document.getElementById('clock-ticks')?.textContent) > before, ticks, WAIT);
     await alice.waitForFunction((before) => document.getElementById('clock-time')?.textContent !== before, firstTime, WAIT);
     expect(await alice.getByTestId('clock-time').innerText()).toMatch(/^\d\d:\d\d:\d\d$/);
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await alice.screenshot({ path: join(SCREENSHOT_DIR, 'sample-page.png'), fullPage: true });
     // Bob leaves: Alice is told.
     await bob.close();
-    await alice.getByTestId('messages').filter({ hasText: 'salted left' }).waitFor(WAIT);
+    await alice
+      .getByTestId('messages')
+      .filter({ hasText: `${bobLabel} left` })
+      .waitFor(WAIT);
     await alice.getByTestId('users').filter({ hasNotText: 'salted' }).waitFor(WAIT);
   }, 60_000);
 });
