@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,10 +6,12 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { AppModule } from '../../sample/app.module.js';
 import { assertSampleCompiled } from '../support/compiled-sample.js';
 import { startApp, type TestServer } from '../support/start-app.js';
+import { colourAt, colourCounts, decodePng } from './png.js';
 
 // The sample page in a real headless Chromium (Debian's): two pages chat with each other, the
-// calculator computes through RPC, the clock ticks. Mandatory where REQUIRE_BROWSER=1 (CI sets
-// it); elsewhere it is skipped, loudly, when Chromium is not installed.
+// calculator computes through RPC, the clock ticks; the page fits phones and desktops, takes
+// decimals, says "log in first" and tells two users of one name apart. Mandatory where
+// REQUIRE_BROWSER=1 (CI sets it); elsewhere it is skipped, loudly, when Chromium is not installed.
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -31,6 +33,15 @@ const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR
   ? resolve(process.env.SCREENSHOT_DIR)
   : fileURLToPath(new URL('../../test-output/', import.meta.url));
 const WAIT = { timeout: 10_000 };
+/** Two phones (the narrowest common one and an iPhone 12-15) and a desktop. */
+const VIEWPORTS = [
+  { name: 'phone-360', width: 360, height: 740 },
+  { name: 'phone-390', width: 390, height: 844 },
+  { name: 'desktop-1280', width: 1280, height: 900 },
+];
+/** The header's background and the page's, as style.css paints them. */
+const HEADER_COLOUR = '#1d2733';
+const PAGE_COLOUR = '#f4f6f8';
 
 const available = existsSync(CHROMIUM);
 if (!available && process.env.REQUIRE_BROWSER === '1') {
@@ -155,4 +166,203 @@ if (!available) {
       .waitFor(WAIT);
     await alice.getByTestId('users').filter({ hasNotText: 'salted' }).waitFor(WAIT);
   }, 60_000);
+
+  describe('fits the screen without scrolling sideways', () => {
+    /** What each width measured, written beside the screenshots (layout.json). */
+    const figures: Record<string, unknown> = {};
+    afterAll(() => writeFileSync(join(SCREENSHOT_DIR, 'layout.json'), `${JSON.stringify(figures, null, 2)}\n`));
+
+    it.each(VIEWPORTS)(
+      'at $width px ($name)',
+      async ({ name, width, height }) => {
+        const page = await open({ width, height });
+        await page.getByTestId('login-hint').waitFor(WAIT);
+        const loggedOut = await measure(page, width);
+        const loggedOutShot = await fullScreenshot(page, `${name}-logged-out.png`, width);
+
+        await logIn(page, 'guest');
+        // The widest content there is: a 140-character word (the server's limit) must wrap inside the chat.
+        const word = 'W'.repeat(140);
+        await page.getByTestId('chat-input').fill(word);
+        await page.getByTestId('chat-send').click();
+        await page.getByTestId('messages').filter({ hasText: word }).waitFor(WAIT);
+        const messages = await page
+          .getByTestId('messages')
+          .evaluate((list) => ({ scrollWidth: list.scrollWidth, clientWidth: list.clientWidth }));
+        expect(messages.scrollWidth).toBeLessThanOrEqual(messages.clientWidth);
+        const loggedIn = await measure(page, width);
+        const controls = await controlsInView(page, width, height);
+        const loggedInShot = await fullScreenshot(page, `${name}-logged-in.png`, width);
+        figures[name] = { viewport: { width, height }, loggedOut, loggedIn, chatMessages: messages, controls, loggedOutShot, loggedInShot };
+      },
+      30_000,
+    );
+  });
+
+  /** The document's widths, asserted not to overflow the viewport; the widest panel's right edge too. */
+  async function measure(page: Page, width: number) {
+    const sizes = await page.evaluate(() => ({
+      scrollWidth: document.scrollingElement!.scrollWidth,
+      clientWidth: document.scrollingElement!.clientWidth,
+      innerWidth: window.innerWidth,
+      scrollHeight: document.scrollingElement!.scrollHeight,
+      rightmostPanelEdge: Math.max(...[...document.querySelectorAll('.panel')].map((panel) => panel.getBoundingClientRect().right)),
+    }));
+    expect(sizes.innerWidth).toBe(width);
+    expect(sizes.scrollWidth).toBeLessThanOrEqual(width);
+    expect(sizes.rightmostPanelEdge).toBeLessThanOrEqual(width);
+    return sizes;
+  }
+
+  /** The controls a user needs, each visible and, once scrolled to, wholly inside the viewport. */
+  async function controlsInView(page: Page, width: number, height: number) {
+    const ids = ['login-user', 'login-button', 'logout', 'chat-input', 'chat-send', 'calc-display', 'add-a', 'add-b', 'add-go'];
+    const boxes: Record<string, { x: number; right: number }> = {};
+    const locators = [
+      ...ids.map((id) => [id, page.getByTestId(id)] as const),
+      ['user list', page.locator('.users')] as const,
+      ['key C', page.locator('.keys button', { hasText: 'C' })] as const,
+      ['key +', page.locator('.keys button', { hasText: '+' })] as const,
+      ['echo-go', page.getByTestId('echo-go')] as const,
+      ['slow-go', page.getByTestId('slow-go')] as const,
+      ['clock-time', page.getByTestId('clock-time')] as const,
+    ];
+    for (const [label, locator] of locators) {
+      expect([label, await locator.isVisible()]).toEqual([label, true]);
+      await locator.scrollIntoViewIfNeeded();
+      const box = (await locator.boundingBox())!;
+      // Horizontally to the pixel; vertically within a pixel (scrolling lands on fractional offsets).
+      const inside = box.x >= 0 && box.x + box.width <= width && box.y >= -1 && box.y + box.height <= height + 1;
+      expect([label, box, inside]).toEqual([label, box, true]);
+      boxes[label] = { x: Math.round(box.x), right: Math.round(box.x + box.width) };
+    }
+    return boxes;
+  }
+
+  /** A full-page screenshot: exactly the viewport's width (a wider page would make it wider), painted, not blank. */
+  async function fullScreenshot(page: Page, file: string, width: number) {
+    const path = join(SCREENSHOT_DIR, file);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path, fullPage: true });
+    const png = decodePng(readFileSync(path));
+    const scrollHeight = await page.evaluate(() => document.scrollingElement!.scrollHeight);
+    expect(png.width).toBe(width);
+    expect(png.height).toBe(scrollHeight);
+    // The header's dark band on top, the page's grey under the last panel, and plenty in between.
+    expect(colourAt(png, 2, 2)).toBe(HEADER_COLOUR);
+    expect(colourAt(png, 2, png.height - 2)).toBe(PAGE_COLOUR);
+    const counts = colourCounts(png);
+    const commonest = Math.max(...counts.values());
+    expect(counts.size).toBeGreaterThan(100);
+    expect(commonest / (png.width * png.height)).toBeLessThan(0.9);
+    return {
+      path,
+      width: png.width,
+      height: png.height,
+      colours: counts.size,
+      commonestShare: +(commonest / (png.width * png.height)).toFixed(3),
+    };
+  }
+
+  it('takes decimals: the calculator (keys and keyboard), add and slow', async () => {
+    const page = await open();
+    await logIn(page, 'guest');
+    // Every number input takes any decimal (step="any"), so the browser's validation lets 2.5 through.
+    const steps = await page.locator('input[type=number]').evaluateAll((inputs) => inputs.map((input) => input.getAttribute('step')));
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    expect(steps.every((step) => step === 'any')).toBe(true);
+    // 2.5 * 2 = 5 with the keys.
+    const key = (label: string) => page.locator('.keys button', { hasText: label }).first();
+    for (const label of ['C', '2', '.', '5', '*', '2', '=']) await key(label).click();
+    await page.getByTestId('calc-display').filter({ hasText: /^5$/ }).waitFor(WAIT);
+    // 0.5 + 1.25 = 1.75 typed on the keyboard (Escape clears, Enter is =).
+    await page.getByTestId('calc').focus();
+    await page.keyboard.press('Escape');
+    await page.keyboard.type('0.5+1.25');
+    await page.keyboard.press('Enter');
+    await page
+      .getByTestId('calc-display')
+      .filter({ hasText: /^1\.75$/ })
+      .waitFor(WAIT);
+    // add 2.5 + 0.25, typed into the number inputs.
+    await page.getByTestId('add-a').fill('2.5');
+    await page.getByTestId('add-b').fill('0.25');
+    expect(await page.getByTestId('add-a').evaluate((input: HTMLInputElement) => input.checkValidity())).toBe(true);
+    await page.getByTestId('add-go').click();
+    await page
+      .getByTestId('add-result')
+      .filter({ hasText: /^2\.75$/ })
+      .waitFor(WAIT);
+    // slow 1.5 ms resolves with 1.5.
+    await page.getByTestId('slow-ms').fill('1.5');
+    await page.getByTestId('slow-go').click();
+    await page
+      .getByTestId('slow-result')
+      .filter({ hasText: /^1\.5$/ })
+      .waitFor(WAIT);
+  }, 30_000);
+
+  it('says "log in first" until the session logs in, and what an anonymous one may not do', async () => {
+    const page = await open();
+    const hint = page.getByTestId('login-hint');
+    // Before login: the hint names the ways to log in, and what needs a login is disabled and badged.
+    await hint.waitFor(WAIT);
+    expect(await hint.innerText()).toMatch(/^Log in first\..*guest.*salted.*anonymous/s);
+    for (const id of ['chat-input', 'chat-send', 'add-go', 'echo-go', 'slow-go']) {
+      expect([id, await page.getByTestId(id).isDisabled()]).toEqual([id, true]);
+    }
+    expect(await page.locator('.keys button').evaluateAll((keys) => keys.every((key) => key.matches(':disabled')))).toBe(true);
+    expect(await page.locator('.badge:visible').count()).toBe(4);
+    expect(await page.getByTestId('login-button').isEnabled()).toBe(true);
+    // A call made anyway (the fieldset re-enabled by hand) is answered "unauthorized", and the page says why.
+    await page.locator('#rpc fieldset').evaluate((fieldset: HTMLFieldSetElement) => (fieldset.disabled = false));
+    await page.getByTestId('add-go').click();
+    await page.getByTestId('add-result').filter({ hasText: 'unauthorized: log in first' }).waitFor(WAIT);
+
+    // Anonymous: the hint goes, calls work, but the chat may only be read (the server drops its publishes).
+    await logIn(page, 'anonymous');
+    await hint.waitFor({ state: 'hidden', ...WAIT });
+    expect(await page.locator('.badge:visible').count()).toBe(0);
+    expect(await page.getByTestId('add-go').isEnabled()).toBe(true);
+    expect(await page.getByTestId('chat-send').isDisabled()).toBe(true);
+    expect(await page.getByTestId('chat-note').innerText()).toMatch(/not post.*guest.*salted/s);
+    expect(await page.getByTestId('login-button').isDisabled()).toBe(true);
+
+    // Log out: a new session, not logged in, so the hint is back; then as guest everything is on.
+    const firstSession = await sessionIdOf(page);
+    await page.getByTestId('logout').click();
+    await page.waitForFunction((before) => document.getElementById('session-id')?.innerText !== before, firstSession, WAIT);
+    await page.getByTestId('status').filter({ hasText: 'connected' }).waitFor(WAIT);
+    await hint.waitFor(WAIT);
+    expect(await page.getByTestId('login-state').innerText()).toBe('not logged in');
+    await logIn(page, 'guest');
+    await hint.waitFor({ state: 'hidden', ...WAIT });
+    expect(await page.getByTestId('chat-send').isEnabled()).toBe(true);
+    expect(await page.getByTestId('chat-note').isVisible()).toBe(false);
+  }, 30_000);
+
+  it('tells two sessions of one username apart in the user list and the messages', async () => {
+    const first = await openAndLogIn('guest');
+    const second = await openAndLogIn('guest');
+    const [firstLabel, secondLabel] = [await labelOf(first, 'guest'), await labelOf(second, 'guest')];
+    expect(firstLabel).not.toBe(secondLabel);
+    const entries = first.getByTestId('users').locator('li');
+    await entries.filter({ hasText: secondLabel }).waitFor(WAIT);
+    expect(await entries.allInnerTexts()).toEqual(expect.arrayContaining([`${firstLabel} (you)`, secondLabel]));
+    // The list is the room's: exactly these two guests, each shown once.
+    expect((await entries.allInnerTexts()).filter((text) => text.startsWith('guest')).sort()).toEqual(
+      [`${firstLabel} (you)`, secondLabel].sort(),
+    );
+    // Each entry carries the whole session id too.
+    const ids = await first
+      .locator('[data-testid=users] .who')
+      .evaluateAll((labels) => labels.map((label) => (label as HTMLElement).dataset.clientId));
+    expect(ids.sort()).toEqual([await sessionIdOf(first), await sessionIdOf(second)].sort());
+    // A message from the second guest is signed with its own suffix, not the first's.
+    await second.getByTestId('chat-input').fill('which guest am I?');
+    await second.getByTestId('chat-send').click();
+    const message = first.getByTestId('messages').locator('li', { hasText: 'which guest am I?' });
+    await message.waitFor(WAIT);
+    expect(await message.locator('.who').innerText()).toBe(secondLabel);
+  }, 30_000);
 });
