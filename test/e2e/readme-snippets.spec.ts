@@ -1,4 +1,4 @@
-// The README's TypeScript examples cannot rot: each one is, line for line, in a file that
+// The TypeScript examples of the README and docs/ cannot rot: each one is, line for line, in a file that
 // `npm run typecheck` compiles (test/fixtures/readme/, or a spec), and the ones that make an app
 // are run here (the Redis one in test/redis/readme-backplane.spec.ts).
 import { type INestApplication, Logger } from '@nestjs/common';
@@ -44,15 +44,18 @@ export function holds(file: string[], block: string[]): boolean {
   return false;
 }
 
-const readmeExamples = [...readFileSync(root('README.md'), 'utf8').matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((match) => match[1]);
+const DOCUMENTS = ['README.md', ...readdirSync(root('docs')).map((name) => `docs/${name}`)].filter((path) => path.endsWith('.md'));
+const readmeExamples = DOCUMENTS.flatMap((path) =>
+  [...readFileSync(root(path), 'utf8').matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((match) => match[1]),
+);
 const fixtureNames = readdirSync(root(FIXTURES)).filter((name) => name.endsWith('.ts'));
 const holders = new Map(
   [...fixtureNames.map((name) => FIXTURES + name), ...OTHER_HOLDERS].map((path) => [path, lines(readFileSync(root(path), 'utf8'))]),
 );
 
 describe('README examples', () => {
-  it('every TypeScript example of the README is in a compiled file', () => {
-    expect(readmeExamples.length).toBeGreaterThanOrEqual(10);
+  it('every TypeScript example of the README and docs/ is in a compiled file', () => {
+    expect(readmeExamples.length).toBeGreaterThanOrEqual(11);
     const orphans = readmeExamples.filter((example) => ![...holders.values()].some((file) => holds(file, lines(example))));
     expect(orphans).toEqual([]);
   });
@@ -149,6 +152,35 @@ describe('the worked example', () => {
     broker.publish('http://example.com/event#news/today', { headline: 'from the server' });
     expect(await reader.nextEvent('http://example.com/event#news/today')).toEqual({ headline: 'from the server' });
     expect(reader.eventsOn('http://example.com/event#news/today')).toEqual([{ headline: 'from the server' }]);
+  });
+});
+
+describe("the migration guide's module", () => {
+  let server: WampTestingApp;
+
+  beforeAll(async () => {
+    const { AppModule } = await import('../fixtures/readme/migration-module.js');
+    server = await startWampTestingApp(await Test.createTestingModule({ imports: [AppModule] }).compile());
+  });
+  afterAll(() => server.close());
+
+  it('refuses other origins and a missing one; anonymous sessions may call, named ones do everything the rules allow', async () => {
+    await expect(server.connect()).rejects.toMatchObject({ status: 403 });
+    await expect(server.connect({ origin: 'https://elsewhere.example' })).rejects.toMatchObject({ status: 403 });
+    const anonymous = await server.connect({ origin: 'https://myhost' });
+    await anonymous.authenticate();
+    expect(await anonymous.call('http://example.com/rpc#add', 2, 3)).toBe(5);
+    anonymous.subscribe('http://example.com/event#chat', () => {});
+
+    const guest = await server.connect({ origin: 'http://myhost' });
+    await guest.authenticate('guest', 'secret-password');
+    guest.subscribe('http://example.com/event#chat', () => {});
+    guest.subscribe('http://example.com/event#news/today', () => {});
+    await Promise.all([anonymous.call('http://example.com/rpc#add', 0, 0), guest.call('http://example.com/rpc#add', 0, 0)]);
+    expect(server.broker.subscribers('http://example.com/event#chat')).toEqual([guest.sessionId]);
+    expect(server.broker.subscribers('http://example.com/event#news/today')).toEqual([guest.sessionId]);
+    guest.publish('http://example.com/event#chat', 'hello');
+    expect(await guest.nextEvent('http://example.com/event#chat')).toBe('hello');
   });
 });
 
