@@ -1,12 +1,22 @@
 // The public API of nest-wamp. Everything users import comes from here (or from
-// 'nest-wamp/testing' and 'nest-wamp/platform-ws').
+// 'nest-wamp/testing', 'nest-wamp/platform-ws', 'nest-wamp/redis', 'nest-wamp/prometheus' and
+// 'nest-wamp/terminus').
 import 'reflect-metadata';
 
 // Module and options
 export { WampModule } from './nest/wamp.module.js';
 export { WAMP_MODULE_OPTIONS } from './nest/wamp.module-definition.js';
 export type { WampModuleOptions, WampTopicRule, WampLimits, WampSlowConsumerOptions } from './config/wamp-module-options.js';
-export type { WampStats, RefusalKind } from './core/wamp-counters.js';
+export {
+  WAMP_CALL_OUTCOMES,
+  type WampStats,
+  type RefusalKind,
+  type HandshakeRefusalKind,
+  type WampCallOutcome,
+  type WampBackplaneState,
+  type WampServerState,
+} from './core/wamp-counters.js';
+export { WAMP_CALL_DURATION_BUCKETS, type WampDurationHistogram } from './core/duration-histogram.js';
 export { WampOptionsError } from './core/wamp-options-error.js';
 export type { WampOriginRule } from './transport/handshake.js';
 export type { WampTraceEntry, WampTraceLevel, WampTraceOptions, WampTraceSink } from './transport/frame-trace.js';

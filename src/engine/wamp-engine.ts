@@ -13,7 +13,7 @@ import { HandlerRegistry } from '../router/handler-registry.js';
 import { ThrottledLog } from '../core/throttled-log.js';
 import { WampHooks } from '../router/wamp-hooks.js';
 import type { WampLogger } from '../core/wamp-logger.js';
-import { WampCounters, type WampStats } from '../core/wamp-counters.js';
+import { WAMP_CALL_OUTCOMES, WampCounters, type WampBackplaneState, type WampServerState, type WampStats } from '../core/wamp-counters.js';
 import { WampRouter } from '../router/wamp-router.js';
 import { callErrorMapper, type CallErrorMapper } from '../router/call-error.js';
 import { SessionRegistry } from '../session/session-registry.js';
@@ -60,6 +60,7 @@ export class WampEngine implements WampUpgradeHost {
   private readonly transport: WampWebSocketServer<ServerSession>;
   private upgradeDelegate?: WampUpgradeDelegate;
   private heartbeat?: NodeJS.Timeout;
+  private state: WampServerState = 'starting';
 
   constructor(
     private readonly options: ResolvedWampOptions,
@@ -140,6 +141,7 @@ export class WampEngine implements WampUpgradeHost {
     const served = `${this.handlers.procedureUris().length} procedures, ${this.handlers.topicPatterns('subscribe').length} subscribe and ${this.handlers.topicPatterns('publish').length} publish rules`;
     if (this.options.port !== undefined) {
       const address = await this.transport.listen(this.options.port, this.options.host);
+      this.state = 'serving';
       this.logger.log(`WAMP v1 on port ${address.port}, path ${this.options.path} (${served})`);
       return;
     }
@@ -149,6 +151,7 @@ export class WampEngine implements WampUpgradeHost {
       );
     }
     if (!this.upgradeDelegate?.serveWamp(this.transport)) this.transport.attach(appHttpServer);
+    this.state = 'serving';
     this.logger.log(`WAMP v1 on the application's port, path ${this.options.path} (${served})`);
   }
 
@@ -157,6 +160,7 @@ export class WampEngine implements WampUpgradeHost {
    * to finish the closing handshake before cutting the rest off, then closes the backplane.
    */
   async stop(): Promise<void> {
+    this.state = 'stopping';
     clearInterval(this.heartbeat);
     this.transport.stopAccepting();
     for (const session of this.sessions.values()) session.close(CloseCode.goingAway, 'server shutting down');
@@ -169,23 +173,37 @@ export class WampEngine implements WampUpgradeHost {
     await this.transport.close();
     await this.backplane.close();
     this.log.close();
+    this.state = 'stopped';
   }
 
   /** What the server has seen and holds now. */
   stats(): WampStats {
-    const { sessionsOpened, sessionsClosed, eventsDropped, maxBufferedBytes, refused } = this.counters;
+    const { sessionsOpened, sessionsClosed, eventsDelivered, eventsDropped, maxBufferedBytes, refused, calls } = this.counters;
+    const callDurations = Object.fromEntries(
+      WAMP_CALL_OUTCOMES.map((outcome) => [outcome, calls[outcome].snapshot()]),
+    ) as WampStats['callDurations'];
     return {
+      state: this.state,
       sessions: this.sessions.size,
       topics: this.topics.topics().length,
       sessionsOpened,
       sessionsClosed,
       refused: { ...refused },
       handshakesRefused: { ...this.counters.handshakesRefused },
+      calls: Object.fromEntries(WAMP_CALL_OUTCOMES.map((outcome) => [outcome, calls[outcome].count])) as WampStats['calls'],
+      callDurations,
+      eventsDelivered,
       eventsDropped,
+      backplane: { state: this.backplaneState(), eventsDropped: this.backplane.dropped ?? 0 },
       maxBufferedBytes,
       bytesHeld: this.bytesHeld(),
       logsSuppressed: this.log.suppressed(),
     };
+  }
+
+  private backplaneState(): WampBackplaneState {
+    if (typeof this.backplane.connected !== 'function') return 'none';
+    return this.backplane.connected() ? 'connected' : 'disconnected';
   }
 
   private bytesHeld(): number {

@@ -30,6 +30,13 @@ export interface WampBackplane {
   unwatch(topic: string): void;
   /** Releases what `start` opened. */
   close(): Promise<void>;
+  /**
+   * Whether it reaches the other instances now (metrics and health checks read it, in
+   * `stats().backplane`). A backplane without it is reported as `none`, as `MemoryBackplane` is.
+   */
+  connected?(): boolean;
+  /** Events it could not hand to the other instances since the start (`stats().backplane.eventsDropped`). */
+  readonly dropped?: number;
 }
 
 /** A single instance: nothing to share, so every method is a no-op. */

@@ -66,6 +66,7 @@ export class EventDispatcher {
         delivered++;
       }
     });
+    this.counters.eventsDelivered += delivered;
     return delivered;
   }
 }

@@ -103,6 +103,14 @@ export class RedisBackplane implements WampBackplane {
     return { events: this.publisher?.events ?? 0, bytes: this.publisher?.bytes ?? 0 };
   }
 
+  /**
+   * Whether both connections are up and answering (not stalled), so that events reach the other
+   * instances: false before `start`, during an outage and after `close`.
+   */
+  connected(): boolean {
+    return this.publisher !== undefined && this.subscriber !== undefined && this.accepts(this.publisher) && this.accepts(this.subscriber);
+  }
+
   start(sink: BackplaneSink, logger: WampLogger): void {
     this.logger = logger;
     const connectionOptions: RedisOptions = {

@@ -2,6 +2,7 @@ import { WampErrorDescription, WampErrorUri } from '../protocol/error-uris.js';
 import { errorMessage } from '../core/errors.js';
 import type { WampCloseInfo } from '../core/wamp-session.js';
 import { WampException } from '../core/wamp-exception.js';
+import type { WampCallOutcome } from '../core/wamp-counters.js';
 
 /** The CALLERROR a failed call gets. */
 export interface CallErrorReply {
@@ -40,4 +41,18 @@ export function callErrorMapper(
       }
     );
   };
+}
+
+/** Error URIs with a call outcome of their own (any other is `error`). */
+const ERROR_OUTCOMES: ReadonlyMap<string, WampCallOutcome> = new Map<string, WampCallOutcome>([
+  [WampErrorUri.internal, 'internal'],
+  [WampErrorUri.unauthorized, 'unauthorized'],
+  [WampErrorUri.notFound, 'not-found'],
+  [WampErrorUri.busy, 'refused'],
+  [WampErrorUri.invalidMessage, 'refused'],
+]);
+
+/** The outcome of a call answered with CALLERROR `uri`, for the counters. */
+export function errorOutcome(uri: string): WampCallOutcome {
+  return ERROR_OUTCOMES.get(uri) ?? 'error';
 }

@@ -15,7 +15,7 @@ import type { SessionSocket } from '../session/session-socket.js';
 import type { WampHandshake, WampIdentity } from '../core/wamp-session.js';
 import type { WampPermissions } from '../core/wamp-permissions.js';
 import type { AccessPolicy } from './access-policy.js';
-import type { CallErrorMapper, CallErrorReply } from './call-error.js';
+import { type CallErrorMapper, type CallErrorReply, errorOutcome } from './call-error.js';
 import { errorMessage } from '../core/errors.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { WampCallInvocation, WampPublishInvocation } from '../core/invocation.js';
@@ -105,7 +105,7 @@ export class WampRouter {
         this.refuse(session, violation.kind, violation.reason, VIOLATION_CLOSE_CODE[violation.kind]);
       } else {
         this.deps.counters.refuse(violation.kind);
-        session.send(encodeCallError(violation.callId, WampErrorUri.invalidMessage, violation.reason));
+        this.refuseCall(session, violation.callId, WampErrorUri.invalidMessage, violation.reason);
       }
       return;
     }
@@ -148,7 +148,7 @@ export class WampRouter {
     }
     this.deps.counters.refuse('rate-limited');
     if (message.type === MessageType.Call && !session.isPending(message.callId)) {
-      session.send(encodeCallError(message.callId, WampErrorUri.busy, 'message rate exceeded'));
+      this.refuseCall(session, message.callId, WampErrorUri.busy, 'message rate exceeded');
     }
   }
 
@@ -216,29 +216,38 @@ export class WampRouter {
     } catch (error) {
       return this.sendCallError(session, callId, this.unserializable(error));
     }
-    session.settleCall(callId);
+    const since = session.settleCall(callId);
     session.send(frame);
+    this.deps.counters.answered('result', performance.now() - since);
     return true;
   }
 
   /** Answers a pending call with an error; false when it is not pending. */
   sendCallError(session: ServerSession, callId: string, error: Omit<CallErrorReply, 'unexpected'>): boolean {
-    if (!session.settleCall(callId)) return false;
+    const since = session.settleCall(callId);
+    if (since < 0) return false;
     session.send(this.encodeError(callId, error));
+    this.deps.counters.answered(errorOutcome(error.uri), performance.now() - since);
     if (error.kill) session.close(error.kill.code, error.kill.reason);
     return true;
+  }
+
+  /** A CALL refused before it became pending (a limit, a malformed or duplicate CALL): answered at once. */
+  private refuseCall(session: ServerSession, callId: string, uri: string, desc: string): void {
+    session.send(encodeCallError(callId, uri, desc));
+    this.deps.counters.answered('refused', 0);
   }
 
   private call(session: ServerSession, message: CallMessage): void {
     const { callId } = message;
     if (session.isPending(callId)) {
-      session.send(encodeCallError(callId, WampErrorUri.invalidMessage, 'call id already in use'));
+      this.refuseCall(session, callId, WampErrorUri.invalidMessage, 'call id already in use');
       return;
     }
     const limit = this.deps.options.limits.callsInFlight;
     if (session.pendingCallCount >= limit) {
       this.deps.counters.refuse('calls-in-flight');
-      session.send(encodeCallError(callId, WampErrorUri.busy, `more than ${limit} calls in flight`));
+      this.refuseCall(session, callId, WampErrorUri.busy, `more than ${limit} calls in flight`);
       return;
     }
     const call: WampCallInvocation<ServerSession> = {
@@ -248,7 +257,7 @@ export class WampRouter {
       callId,
       args: message.args,
     };
-    session.addPending(callId);
+    session.addPending(callId, performance.now());
     const handler = this.deps.handlers.procedure(call.uri);
     if (!handler) {
       // Whether a procedure exists is not told to a session that may not call it.
@@ -288,8 +297,10 @@ export class WampRouter {
       this.finishWithError(call, this.unserializable(error), error);
       return;
     }
-    if (!session.settleCall(call.callId)) return;
+    const since = session.settleCall(call.callId);
+    if (since < 0) return;
     session.send(frame);
+    this.deps.counters.answered('result', performance.now() - since);
     this.deps.hooks.emit('onWampCallResult', call, result);
   }
 

@@ -20,9 +20,13 @@ export class ServerSession implements WampSession {
   private prefixMap: PrefixMap | undefined = undefined;
   /** Kept in step with `TopicIndex`, which owns both sides of a subscription. */
   private topicSet: Set<string> | undefined = undefined;
-  /** Call ids received and not answered yet: the usual single one in a field, more in a Set. */
+  /**
+   * Call ids received and not answered yet, with when each arrived (`performance.now()`): the
+   * usual single one in two fields, more in a Map.
+   */
   private pendingCall: string | undefined = undefined;
-  private pendingCalls: Set<string> | undefined = undefined;
+  private pendingCallSince = 0;
+  private pendingCalls: Map<string, number> | undefined = undefined;
   /** SUBSCRIBE, UNSUBSCRIBE and PUBLISH run through it one at a time, in arrival order. */
   private queue: SerialQueue | undefined = undefined;
   private appData: Record<string, unknown> | undefined = undefined;
@@ -164,26 +168,36 @@ export class ServerSession implements WampSession {
     return this.pendingCall === callId || (this.pendingCalls?.has(callId) ?? false);
   }
 
-  addPending(callId: string): void {
+  /** A call now awaits its answer; `since` is when it arrived (`performance.now()`). */
+  addPending(callId: string, since: number): void {
     if (this.pendingCalls) {
-      this.pendingCalls.add(callId);
+      this.pendingCalls.set(callId, since);
     } else if (this.pendingCall === undefined) {
       this.pendingCall = callId;
+      this.pendingCallSince = since;
     } else {
-      this.pendingCalls = new Set([this.pendingCall, callId]);
+      this.pendingCalls = new Map([
+        [this.pendingCall, this.pendingCallSince],
+        [callId, since],
+      ]);
       this.pendingCall = undefined;
     }
   }
 
-  /** Marks a call answered; false when it was not pending (already answered, or session gone). */
-  settleCall(callId: string): boolean {
+  /**
+   * Marks a call answered and returns when it arrived (as given to `addPending`); -1 when it was
+   * not pending (already answered, or session gone).
+   */
+  settleCall(callId: string): number {
     if (this.pendingCall === callId) {
       this.pendingCall = undefined;
-      return true;
+      return this.pendingCallSince;
     }
-    if (!this.pendingCalls?.delete(callId)) return false;
-    if (this.pendingCalls.size === 0) this.pendingCalls = undefined;
-    return true;
+    const since = this.pendingCalls?.get(callId);
+    if (since === undefined) return -1;
+    this.pendingCalls!.delete(callId);
+    if (this.pendingCalls!.size === 0) this.pendingCalls = undefined;
+    return since;
   }
 
   get pendingCallCount(): number {
