@@ -6,6 +6,7 @@ import type { ResolvedTraceOptions } from '../transport/frame-trace.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
 import type { RouterLimits } from '../router/wamp-router.js';
 import { isWellFormedPattern } from '../protocol/uri-pattern.js';
+import type { PerMessageDeflateOptions } from '../websocket/permessage-deflate.js';
 
 /** The router's limits and the connection's own. */
 export interface ResolvedLimits extends RouterLimits {
@@ -33,6 +34,8 @@ export interface ResolvedWampOptions {
   readonly heartbeatIntervalMs: number;
   /** Absent when tracing is off. */
   readonly trace?: ResolvedTraceOptions;
+  /** permessage-deflate; absent when compression is off (the default). */
+  readonly compression?: PerMessageDeflateOptions;
 }
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -56,11 +59,21 @@ const OPTION_KEYS: readonly (keyof WampModuleOptions | 'isGlobal')[] = [
   'heartbeatIntervalMs',
   'shutdownGraceMs',
   'trace',
+  'compression',
   'isGlobal',
 ];
 const LIMIT_KEYS = ['prefixes', 'subscriptions', 'uriLength', 'callsInFlight', 'queuedPubSub', 'fragmentsPerMessage', 'rate'];
 const RATE_KEYS = ['messagesPerSecond', 'burst', 'onExceed'];
 const SLOW_CONSUMER_KEYS = ['highWaterMark', 'action', 'timeoutMs'];
+const COMPRESSION_KEYS = [
+  'threshold',
+  'level',
+  'memLevel',
+  'serverMaxWindowBits',
+  'clientMaxWindowBits',
+  'serverNoContextTakeover',
+  'clientNoContextTakeover',
+];
 
 export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWampOptions {
   WampOptionsError.rejectUnknownKeys(options, OPTION_KEYS);
@@ -133,7 +146,41 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
     slowConsumer,
     heartbeatIntervalMs,
     trace: resolveTrace(options.trace),
+    compression: resolveCompression(options.compression),
   };
+}
+
+/** Messages smaller than this are sent uncompressed by default. */
+export const DEFAULT_COMPRESSION_THRESHOLD = 1024;
+
+function resolveCompression(compression: WampModuleOptions['compression']): PerMessageDeflateOptions | undefined {
+  if (compression === undefined || compression === false) return undefined;
+  const given = compression === true ? {} : compression;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    fail('compression', 'true, false or { threshold?, level?, memLevel?, serverMaxWindowBits?, clientMaxWindowBits?, ... }', given);
+  }
+  WampOptionsError.rejectUnknownKeys(given, COMPRESSION_KEYS, 'compression.');
+  const threshold = given.threshold ?? DEFAULT_COMPRESSION_THRESHOLD;
+  if (!Number.isInteger(threshold) || threshold < 0) fail('compression.threshold', 'a whole number of bytes, 0 or more', threshold);
+  for (const flag of ['serverNoContextTakeover', 'clientNoContextTakeover'] as const) {
+    if (given[flag] !== undefined && typeof given[flag] !== 'boolean') fail(`compression.${flag}`, 'true or false', given[flag]);
+  }
+  return {
+    threshold,
+    level: integerIn(given.level, 6, 1, 9, 'compression.level'),
+    memLevel: integerIn(given.memLevel, 8, 1, 9, 'compression.memLevel'),
+    serverMaxWindowBits: integerIn(given.serverMaxWindowBits, 15, 9, 15, 'compression.serverMaxWindowBits'),
+    clientMaxWindowBits: integerIn(given.clientMaxWindowBits, 15, 8, 15, 'compression.clientMaxWindowBits'),
+    serverNoContextTakeover: given.serverNoContextTakeover ?? true,
+    clientNoContextTakeover: given.clientNoContextTakeover ?? false,
+  };
+}
+
+/** A whole number from `min` to `max`, or the default when not given. */
+function integerIn(value: number | undefined, fallback: number, min: number, max: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) fail(option, `a whole number from ${min} to ${max}`, value);
+  return value;
 }
 
 const TRACE_LEVELS: ReadonlySet<unknown> = new Set(['verbose', 'debug', 'log']);

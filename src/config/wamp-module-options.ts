@@ -48,6 +48,65 @@ export interface WampSlowConsumerOptions {
   timeoutMs?: number;
 }
 
+/**
+ * permessage-deflate (RFC 7692): WebSocket messages compressed with DEFLATE, for clients that
+ * offer it (browsers do). Every field is optional.
+ *
+ * Compression is synchronous, with one zlib context at a time for the whole process, freed after
+ * each message: a connection keeps no zlib state, only the sliding windows of context takeover
+ * (plain buffers, counted in `WampBroker.stats().bytesHeld`). What one connection keeps is at most
+ * 2^clientWindowBits (0 with `clientNoContextTakeover`) + 2^serverMaxWindowBits (0 with
+ * `serverNoContextTakeover`, the default) bytes; while one message is compressed, zlib uses about
+ * 2^(serverMaxWindowBits + 2) + 2^(memLevel + 9) bytes (256 KiB at the defaults), while one is
+ * inflated about 2^15 + 7 KiB, once for the whole process.
+ *
+ * `maxPayload` applies to the inflated size of a message as well as to its compressed bytes: a
+ * message inflating beyond it (an inflate bomb) is cut there and closes the session with 1009
+ * (counted as `oversize`); corrupt compressed data closes it with 1007 (counted as `malformed`).
+ */
+export interface WampCompressionOptions {
+  /**
+   * Text messages smaller than this many bytes (UTF-8) are sent uncompressed: compressing a small
+   * message costs more time than it saves bytes. Default 1024; 0 compresses every message. A
+   * message that deflate would not make smaller is sent uncompressed too.
+   */
+  threshold?: number;
+  /** zlib compression level, 1 (fastest) to 9 (smallest). Default 6, zlib's own. */
+  level?: number;
+  /**
+   * zlib memLevel, 1 to 9: the memory of the compressor's hash table, 2^(memLevel + 9) bytes
+   * while a message is compressed (not kept between messages). Default 8.
+   */
+  memLevel?: number;
+  /**
+   * The LZ77 window the server compresses with, 2^n bytes, 9 to 15. Default 15 (32 KiB). A client
+   * asking for a smaller one (`server_max_window_bits`) gets it; one asking for 8 bits is declined
+   * (zlib cannot compress within 256 bytes) and the connection goes on uncompressed. With context
+   * takeover (`serverNoContextTakeover: false`) it is also what each connection keeps.
+   */
+  serverMaxWindowBits?: number;
+  /**
+   * The largest LZ77 window clients may compress with, 2^n bytes, 8 to 15. Default 15. Only a
+   * client that offers `client_max_window_bits` can be limited (browsers do); one that does not
+   * uses 15. It is what the server keeps per connection for the client's context takeover.
+   */
+  clientMaxWindowBits?: number;
+  /**
+   * Whether the server compresses each message on its own (`server_no_context_takeover`), always
+   * answered so. Default `true`: no window kept per connection, and an EVENT published to many
+   * subscribers is compressed once for all of them. `false` compresses repetitive small messages
+   * better, at the cost of 2^serverMaxWindowBits bytes per connection and one compression per
+   * subscriber (a client that asks for no context takeover still gets it).
+   */
+  serverNoContextTakeover?: boolean;
+  /**
+   * Whether clients must compress each message on their own (`client_no_context_takeover`,
+   * imposed in the answer). Default `false`: the server keeps the client's last 2^clientWindowBits
+   * bytes per connection; `true` keeps nothing (and costs the clients' messages some ratio).
+   */
+  clientNoContextTakeover?: boolean;
+}
+
 /** Everything `WampModule.forRoot()` accepts. Every field is optional. */
 export interface WampModuleOptions {
   /** The WebSocket path. Default `/ws`. */
@@ -114,4 +173,10 @@ export interface WampModuleOptions {
    * at no cost.
    */
   trace?: boolean | WampTraceLevel | WampTraceSink | WampTraceOptions;
+  /**
+   * permessage-deflate for clients that offer it: `true` with the defaults, or the settings (see
+   * `WampCompressionOptions`). Default `false`: no extension is negotiated, and a frame with a
+   * reserved bit set closes the connection (1002).
+   */
+  compression?: boolean | WampCompressionOptions;
 }

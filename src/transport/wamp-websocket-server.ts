@@ -9,6 +9,8 @@ import type { WampIdentity } from '../core/wamp-session.js';
 import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
 import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from '../websocket/upgrade.js';
 import { batchingWrites, type ConnectionLimits, type ConnectionListener, WebSocketConnection } from '../websocket/websocket-connection.js';
+import { parseExtensionOffers } from '../websocket/extension-header.js';
+import { PerMessageDeflateNegotiator, type PerMessageDeflateOptions } from '../websocket/permessage-deflate.js';
 
 export interface WampTransportOptions {
   readonly path: string;
@@ -17,6 +19,8 @@ export interface WampTransportOptions {
   readonly slowConsumer: { readonly highWaterMark: number; readonly timeoutMs: number };
   readonly allowedOrigins?: WampOriginRule;
   readonly allowMissingOrigin: boolean;
+  /** permessage-deflate, offered to clients that ask for it; absent, no extension is negotiated. */
+  readonly compression?: PerMessageDeflateOptions;
 }
 
 /**
@@ -57,12 +61,15 @@ export interface WampConnectionAcceptor<Owner> extends ConnectionListener<Owner>
 /**
  * The WebSocket side of the server. It accepts an upgrade only on its path, only when the
  * client offers the `wamp` subprotocol (else HTTP 400) and only from an allowed origin (else
- * HTTP 403), and answers with `Sec-WebSocket-Protocol: wamp`. It runs on the app's HTTP server
- * or on a port of its own.
+ * HTTP 403), and answers with `Sec-WebSocket-Protocol: wamp` (and `Sec-WebSocket-Extensions:
+ * permessage-deflate; ...` when the `compression` option is on and the client offered it). It
+ * runs on the app's HTTP server or on a port of its own.
  */
 export class WampWebSocketServer<Owner = unknown> {
   private readonly detachers: Array<() => void> = [];
   private readonly connectionLimits: ConnectionLimits;
+  /** Set when the `compression` option is on. */
+  private readonly deflate?: PerMessageDeflateNegotiator;
   /** Upgrade requests whose checks are still running: shutdown does not wait for them. */
   private readonly checking = new Set<Duplex>();
   private ownHttpServer?: Server;
@@ -81,6 +88,7 @@ export class WampWebSocketServer<Owner = unknown> {
       highWaterMark: options.slowConsumer.highWaterMark,
       stallTimeoutMs: options.slowConsumer.timeoutMs,
     };
+    if (options.compression) this.deflate = new PerMessageDeflateNegotiator(options.compression);
   }
 
   get path(): string {
@@ -150,8 +158,10 @@ export class WampWebSocketServer<Owner = unknown> {
   }
 
   private open(request: IncomingMessage, socket: Socket, head: Buffer, protocol: string, identity: WampIdentity | undefined): void {
-    const answer = switchingProtocols(request, protocol);
-    const connection = new WebSocketConnection(socket, this.acceptor, this.connectionLimits, answer);
+    // Without the compression option the client's extension offers are not even read.
+    const deflate = this.deflate?.negotiate(parseExtensionOffers(request.headers['sec-websocket-extensions']));
+    const answer = switchingProtocols(request, protocol, deflate?.response);
+    const connection = new WebSocketConnection(socket, this.acceptor, this.connectionLimits, answer, deflate?.codec);
     batchingWrites(() => {
       try {
         this.acceptor.accept(connection, request, identity);

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { ByteAccumulator } from './byte-accumulator.js';
 import { isSendableCloseCode, CloseCode } from '../core/close-codes.js';
 import { Opcode } from './frames.js';
+import type { MessageInflater } from './permessage-deflate.js';
 
 /** What a `FrameReader` finds in the bytes a client sends. */
 export interface FrameSink {
@@ -11,7 +12,10 @@ export interface FrameSink {
   onPong(payload: Buffer): void;
   /** The client's close frame: its code (1005 when it gave none) and reason. Nothing is read after it. */
   onCloseFrame(code: number, reason: string): void;
-  /** The client broke the protocol (1002), sent invalid UTF-8 (1007) or too big a message (1009). Nothing is read after it. */
+  /**
+   * The client broke the protocol (1002), sent invalid UTF-8 or corrupt compressed data (1007), or
+   * too big a message (1009, inflated size included). Nothing is read after it.
+   */
   onViolation(code: number, reason: string): void;
 }
 
@@ -40,6 +44,11 @@ const WORDWISE_UNMASK_FROM = 64;
  *
  * `pause` stops reading between two frames (the rest of the chunk waits, in `unread`, for
  * `resume`); `discardData` drops data frames unread once the server has sent its close frame.
+ *
+ * With an `inflater` (permessage-deflate was agreed), RSV1 on the first frame of a data message
+ * marks it compressed: its fragments are joined compressed (counted against `maxPayload` as they
+ * come), then inflated whole, the inflated size counted against `maxPayload` too (zlib stops
+ * once it passes it: 1009). Without one, any reserved bit is a protocol error, checked as before.
  */
 export class FrameReader {
   /** The bytes of an incomplete frame, and how many the frame needs before it can be read. */
@@ -49,6 +58,10 @@ export class FrameReader {
   private readonly message = new ByteAccumulator();
   private inMessage = false;
   private messageBinary = false;
+  /** The message in progress is compressed (its first frame had RSV1). */
+  private messageCompressed = false;
+  /** The frame being read has RSV1 (set only on the reserved-bits path, so it costs nothing without compression). */
+  private frameCompressed = false;
   private messageFrames = 0;
   /** Payload bytes of a discarded data frame still to come. */
   private skipping = 0;
@@ -61,6 +74,8 @@ export class FrameReader {
   constructor(
     private readonly sink: FrameSink,
     private readonly limits: FrameReaderLimits,
+    /** Set when permessage-deflate was agreed. */
+    private readonly inflater?: MessageInflater,
   ) {}
 
   /** Bytes the reader holds for the connection: an incomplete frame, a message's fragments, what waits for `resume`. */
@@ -147,7 +162,7 @@ export class FrameReader {
     const second = chunk[offset + 1];
     const opcode = first & 0x0f;
     const final = (first & 0x80) !== 0;
-    if ((first & 0x70) !== 0) return this.fail(CloseCode.protocolError, 'reserved bits set (no extension was agreed)');
+    if ((first & 0x70) !== 0 && !this.admitsReservedBits(first, opcode)) return 0;
     if ((second & 0x80) === 0) return this.fail(CloseCode.protocolError, 'client frames must be masked');
 
     let length = second & 0x7f;
@@ -181,6 +196,18 @@ export class FrameReader {
     return headerBytes + length;
   }
 
+  /** RSV1 marks a compressed message (RFC 7692): only when agreed, only on the first frame of a data message; false after a violation. */
+  private admitsReservedBits(first: number, opcode: number): boolean {
+    if (this.inflater === undefined) return this.refuse(CloseCode.protocolError, 'reserved bits set (no extension was agreed)');
+    if ((first & 0x30) !== 0) return this.refuse(CloseCode.protocolError, 'RSV2 or RSV3 set (no extension using them was agreed)');
+    if (opcode !== Opcode.text && opcode !== Opcode.binary) {
+      return this.refuse(CloseCode.protocolError, 'RSV1 set on a control or continuation frame');
+    }
+    // The same frame may be looked at again while it arrives: setting it twice is harmless.
+    this.frameCompressed = true;
+    return true;
+  }
+
   /** Fragmentation order and the limits, checked on the header, before any payload is kept; false after a violation. */
   private admitsDataFrame(opcode: number, length: number): boolean {
     if (opcode === Opcode.continuation) {
@@ -209,6 +236,7 @@ export class FrameReader {
   /** Takes a data frame's header and whatever of its payload is here; the rest is skipped as it arrives. */
   private skipDataFrame(final: boolean, headerBytes: number, length: number, available: number): number {
     this.inMessage = !final;
+    this.frameCompressed = false;
     const here = Math.min(length, available - headerBytes);
     this.skipping = length - here;
     return headerBytes + here;
@@ -218,7 +246,13 @@ export class FrameReader {
     switch (opcode) {
       case Opcode.text:
       case Opcode.binary:
-        if (final) return this.deliver(payload, opcode === Opcode.binary);
+        if (this.frameCompressed) {
+          this.frameCompressed = false;
+          if (final) return this.deliverCompressed(payload, opcode === Opcode.binary);
+          this.messageCompressed = true;
+        } else if (final) {
+          return this.deliver(payload, opcode === Opcode.binary);
+        }
         this.inMessage = true;
         this.messageBinary = opcode === Opcode.binary;
         this.messageFrames = 1;
@@ -230,7 +264,12 @@ export class FrameReader {
         if (!final) return;
         this.inMessage = false;
         const whole = this.message.view();
-        this.deliver(whole, this.messageBinary);
+        if (this.messageCompressed) {
+          this.messageCompressed = false;
+          this.deliverCompressed(whole, this.messageBinary);
+        } else {
+          this.deliver(whole, this.messageBinary);
+        }
         this.message.release();
         return;
       }
@@ -249,6 +288,16 @@ export class FrameReader {
       return;
     }
     this.sink.onMessage(payload, isBinary);
+  }
+
+  /** A compressed message, inflated within `maxPayload` (1009 beyond it, 1007 when the data is corrupt). */
+  private deliverCompressed(payload: Buffer, isBinary: boolean): void {
+    const inflated = this.inflater!.inflate(payload, this.limits.maxPayload);
+    if (!Buffer.isBuffer(inflated)) {
+      this.fail(inflated.code, inflated.reason);
+      return;
+    }
+    this.deliver(inflated, isBinary);
   }
 
   private readClose(payload: Buffer): void {
@@ -285,6 +334,8 @@ export class FrameReader {
   /** Nothing more is read: everything held is let go. */
   private stop(): void {
     this.stopped = true;
+    this.messageCompressed = false;
+    this.frameCompressed = false;
     this.partial.release();
     this.message.release();
     this.unread = undefined;

@@ -20,6 +20,12 @@ export function textFrame(payload: string | Buffer): TextFrame {
   return encodeFrame(Opcode.text, payload) as TextFrame;
 }
 
+/** The payload of a frame built by `textFrame` (a view, no copy). */
+export function textFramePayload(frame: TextFrame): Buffer {
+  const length = frame[1];
+  return frame.subarray(length < 126 ? 2 : length === 126 ? 4 : 10);
+}
+
 /** One final, unmasked frame (a server's frames are never masked), header and payload in one buffer. */
 export function encodeFrame(opcode: number, payload: string | Buffer): Buffer {
   const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;

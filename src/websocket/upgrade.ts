@@ -28,12 +28,16 @@ export function handshakeProblem(request: IncomingMessage): UpgradeRefusal | und
   return undefined;
 }
 
-/** The 101 answer to a handshake `handshakeProblem` found nothing wrong with, choosing `protocol`. */
-export function switchingProtocols(request: IncomingMessage, protocol: string): string {
+/**
+ * The 101 answer to a handshake `handshakeProblem` found nothing wrong with, choosing `protocol`,
+ * and answering `Sec-WebSocket-Extensions` with `extensions` when an extension was agreed.
+ */
+export function switchingProtocols(request: IncomingMessage, protocol: string, extensions?: string): string {
   return (
     'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${acceptKey(request.headers['sec-websocket-key']!)}\r\n` +
-    `Sec-WebSocket-Protocol: ${protocol}\r\n\r\n`
+    `Sec-WebSocket-Protocol: ${protocol}\r\n` +
+    (extensions === undefined ? '\r\n' : `Sec-WebSocket-Extensions: ${extensions}\r\n\r\n`)
   );
 }
 

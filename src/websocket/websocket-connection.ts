@@ -3,6 +3,7 @@ import type { PeerState } from '../core/peer-state.js';
 import { FrameReader, type FrameReaderLimits, type FrameSink } from './frame-reader.js';
 import { isSendableCloseCode, CloseCode } from '../core/close-codes.js';
 import { closePayload, encodeFrame, Opcode, type TextFrame } from './frames.js';
+import type { PerMessageDeflate } from './permessage-deflate.js';
 
 /**
  * What happens on the connections of one server: one listener serves them all, so that a
@@ -70,6 +71,10 @@ type CarrierSocket = Socket & { [connectionOf]?: WebSocketConnection<unknown> };
  * What a connection sends while a read is handled, or during one tick, leaves in one write
  * (`batchingWrites`, `scheduleFlush`): the answers to calls that arrived together, also when
  * guards or interceptors made them asynchronous, and the events of several publishes.
+ *
+ * With `deflate` (permessage-deflate agreed in the handshake), compressed messages are inflated
+ * as they are read and text messages at or above the threshold are compressed as they are sent,
+ * synchronously: a compressed frame joins the write queue in order, counted like any other.
  */
 export class WebSocketConnection<Owner> implements FrameSink {
   /** Whose connection this is (the listener's business); set right after the handshake. */
@@ -101,8 +106,10 @@ export class WebSocketConnection<Owner> implements FrameSink {
     private readonly listener: ConnectionListener<Owner>,
     private readonly limits: ConnectionLimits,
     private answer: string | undefined,
+    /** permessage-deflate, when the handshake agreed on it; unset, it costs one check per message sent. */
+    private readonly deflate?: PerMessageDeflate,
   ) {
-    this.reader = new FrameReader(this, limits);
+    this.reader = new FrameReader(this, limits, deflate);
     (socket as CarrierSocket)[connectionOf] = this;
     // The HTTP server's idle timeout (if it set one) is no business of a WebSocket.
     if (socket.timeout) socket.setTimeout(0);
@@ -135,15 +142,15 @@ export class WebSocketConnection<Owner> implements FrameSink {
     this.socket.destroy();
   }
 
-  /**
-   * Bytes the kernel did not take yet because the client reads slower than it is sent to (what
-   * this tick holds back is not counted: it leaves at the end of the tick).
-   */
   /** Where the peer stands; its session reads it rather than keeping a state of its own. */
   get state(): PeerState {
     return this.peerState;
   }
 
+  /**
+   * Bytes the kernel did not take yet because the client reads slower than it is sent to (what
+   * this tick holds back is not counted: it leaves at the end of the tick).
+   */
   get bufferedAmount(): number {
     return this.socket.writableLength;
   }
@@ -151,16 +158,19 @@ export class WebSocketConnection<Owner> implements FrameSink {
   /**
    * Every byte the server holds for this connection: what the reader keeps (an incomplete frame,
    * a fragmented message, what waits while reading is paused), what the socket read and nobody
-   * consumed yet, and what waits to be written (this tick's frames and the socket's backlog).
+   * consumed yet, what waits to be written (this tick's frames and the socket's backlog), and the
+   * compression windows kept between messages under context takeover.
    */
   get bytesHeld(): number {
-    return this.reader.bytesHeld + this.socket.readableLength + this.heldBytes + this.socket.writableLength;
+    const held = this.reader.bytesHeld + this.socket.readableLength + this.heldBytes + this.socket.writableLength;
+    return this.deflate === undefined ? held : held + this.deflate.bytesHeld;
   }
 
   /** Sends a text message: a string, or a frame built once with `textFrame` for many connections. */
   send(message: string | TextFrame): void {
     if (this.peerState !== 'open') return;
     if (this.tap !== undefined) this.tap.sent(this, message);
+    if (this.deflate !== undefined) return this.write(this.deflate.frame(message));
     this.write(typeof message === 'string' ? encodeFrame(Opcode.text, message) : message);
   }
 
