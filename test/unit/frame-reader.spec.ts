@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { FrameReader, type FrameSink } from '../../src/websocket/frame-reader.js';
 import { Opcode } from '../../src/websocket/frames.js';
+import { PerMessageDeflateNegotiator } from '../../src/websocket/permessage-deflate.js';
+import { parseExtensionOffers } from '../../src/websocket/extension-header.js';
+import { constants as zlib, deflateRawSync } from 'node:zlib';
 import { clientFrame } from '../support/websocket-frames.js';
 
 type Seen =
@@ -234,6 +237,117 @@ describe('FrameReader', () => {
       const r = reader(Number.MAX_SAFE_INTEGER);
       r.push(header);
       expect(violationCode(r.seen)).toBe(1009);
+    });
+  });
+
+  describe('compressed messages (permessage-deflate agreed: an inflater given)', () => {
+    const RSV1 = 4;
+    const deflate = (message: string | Buffer): Buffer => {
+      const deflated = deflateRawSync(message, { finishFlush: zlib.Z_SYNC_FLUSH });
+      return deflated.subarray(0, deflated.length - 4);
+    };
+
+    function inflatingReader(maxPayload = 1 << 20, header = 'permessage-deflate'): { push(...chunks: Buffer[]): void; seen: Seen[] } {
+      const seen: Seen[] = [];
+      const sink: FrameSink = {
+        onMessage: (payload, isBinary) => seen.push({ kind: 'message', text: payload.toString(isBinary ? 'latin1' : 'utf8'), isBinary }),
+        onPing: (payload) => seen.push({ kind: 'ping', payload: payload.toString() }),
+        onPong: (payload) => seen.push({ kind: 'pong', payload: payload.toString() }),
+        onCloseFrame: (code, reason) => seen.push({ kind: 'close', code, reason }),
+        onViolation: (code, reason) => seen.push({ kind: 'violation', code, reason }),
+      };
+      const codec = new PerMessageDeflateNegotiator({
+        threshold: 0,
+        level: 6,
+        memLevel: 8,
+        serverMaxWindowBits: 15,
+        clientMaxWindowBits: 15,
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: false,
+      }).negotiate(parseExtensionOffers(header))!.codec;
+      const frameReader = new FrameReader(sink, { maxPayload, maxFragments: 16 }, codec);
+      return { push: (...chunks) => chunks.forEach((chunk) => frameReader.push(chunk)), seen };
+    }
+
+    it('inflates a compressed message (RSV1), and reads uncompressed ones between', () => {
+      const r = inflatingReader();
+      const big = '[2,"c1","urn:echo","' + 'x'.repeat(5000) + '"]';
+      r.push(
+        clientFrame(Opcode.text, deflate(big), { rsv: RSV1 }),
+        clientFrame(Opcode.text, 'plain'),
+        clientFrame(Opcode.text, deflate('again'), { rsv: RSV1 }),
+      );
+      expect(r.seen).toEqual([text(big), text('plain'), text('again')]);
+    });
+
+    it('inflates a binary message too', () => {
+      const r = inflatingReader();
+      r.push(clientFrame(Opcode.binary, deflate(Buffer.from([1, 2, 3])), { rsv: RSV1 }));
+      expect(r.seen).toEqual([{ kind: 'message', text: '\x01\x02\x03', isBinary: true }]);
+    });
+
+    it('joins the fragments of a compressed message (RSV1 on the first only), controls between them, whatever the TCP chunking', () => {
+      const compressed = deflate('fragmented ' + 'y'.repeat(3000));
+      const frames = Buffer.concat([
+        clientFrame(Opcode.text, compressed.subarray(0, 5), { final: false, rsv: RSV1 }),
+        clientFrame(Opcode.ping, 'p'),
+        clientFrame(Opcode.continuation, compressed.subarray(5, 9), { final: false }),
+        clientFrame(Opcode.continuation, compressed.subarray(9)),
+      ]);
+      for (const size of [1, 3, 7, 64, frames.length]) {
+        const r = inflatingReader();
+        // Copies: the reader unmasks in place.
+        for (let offset = 0; offset < frames.length; offset += size) r.push(Buffer.from(frames.subarray(offset, offset + size)));
+        expect(r.seen).toEqual([{ kind: 'ping', payload: 'p' }, text('fragmented ' + 'y'.repeat(3000))]);
+      }
+    });
+
+    it('counts the inflated size against maxPayload: exactly the limit passes, one byte more is 1009', () => {
+      const r = inflatingReader(1000);
+      r.push(clientFrame(Opcode.text, deflate('z'.repeat(1000)), { rsv: RSV1 }));
+      expect(r.seen).toEqual([text('z'.repeat(1000))]);
+      r.push(clientFrame(Opcode.text, deflate('z'.repeat(1001)), { rsv: RSV1 }), clientFrame(Opcode.text, 'after'));
+      expect(r.seen.slice(1)).toEqual([{ kind: 'violation', code: 1009, reason: 'messages are limited to 1000 bytes (inflated)' }]);
+    });
+
+    it('still counts the compressed bytes against maxPayload, from the header', () => {
+      const r = inflatingReader(1000);
+      r.push(clientFrame(Opcode.text, Buffer.alloc(1001), { rsv: RSV1 }).subarray(0, 8));
+      expect(violationCode(r.seen)).toBe(1009);
+    });
+
+    it.each([
+      ['corrupt compressed data', () => clientFrame(Opcode.text, Buffer.from([0xff, 0xff, 0xff]), { rsv: RSV1 }), 1007],
+      ['compressed invalid UTF-8', () => clientFrame(Opcode.text, deflate(Buffer.from([0xff])), { rsv: RSV1 }), 1007],
+      ['RSV1 on a ping', () => clientFrame(Opcode.ping, 'x', { rsv: RSV1 }), 1002],
+      ['RSV1 on a pong', () => clientFrame(Opcode.pong, 'x', { rsv: RSV1 }), 1002],
+      ['RSV1 on a close frame', () => clientFrame(Opcode.close, Buffer.from([0x03, 0xe8]), { rsv: RSV1 }), 1002],
+      ['RSV1 on an unknown opcode', () => clientFrame(3, 'x', { rsv: RSV1 }), 1002],
+      ['RSV2', () => clientFrame(Opcode.text, 'x', { rsv: 2 }), 1002],
+      ['RSV3', () => clientFrame(Opcode.text, 'x', { rsv: 1 }), 1002],
+      ['RSV1 and RSV2', () => clientFrame(Opcode.text, deflate('x'), { rsv: 6 }), 1002],
+      [
+        'RSV1 on a continuation',
+        () =>
+          Buffer.concat([
+            clientFrame(Opcode.text, deflate('x'), { final: false, rsv: RSV1 }),
+            clientFrame(Opcode.continuation, 'y', { rsv: RSV1 }),
+          ]),
+        1002,
+      ],
+    ])('%s → %i, once, nothing read after', (_label, frame, code) => {
+      const r = inflatingReader();
+      r.push(Buffer.concat([frame(), clientFrame(Opcode.text, 'after')]));
+      expect(r.seen).toHaveLength(1);
+      expect(violationCode(r.seen)).toBe(code);
+    });
+
+    it('a frame whose RSV1 header arrived alone is still read as compressed', () => {
+      const r = inflatingReader();
+      const frame = clientFrame(Opcode.text, deflate('split header'), { rsv: RSV1 });
+      r.push(frame.subarray(0, 1), frame.subarray(1, 2), frame.subarray(2));
+      r.push(clientFrame(Opcode.text, 'plain after'));
+      expect(r.seen).toEqual([text('split header'), text('plain after')]);
     });
   });
 });

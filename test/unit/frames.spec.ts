@@ -1,5 +1,5 @@
 import { isSendableCloseCode } from '../../src/core/close-codes.js';
-import { closePayload, encodeFrame, Opcode, textFrame } from '../../src/websocket/frames.js';
+import { closePayload, encodeFrame, Opcode, textFrame, textFramePayload } from '../../src/websocket/frames.js';
 import { readServerFrame } from '../support/websocket-frames.js';
 
 describe('server frames', () => {
@@ -22,6 +22,13 @@ describe('server frames', () => {
   it('takes a Buffer payload as it is', () => {
     const frame = encodeFrame(Opcode.pong, Buffer.from([1, 2, 3]));
     expect(readServerFrame(frame)).toMatchObject({ opcode: Opcode.pong, payload: Buffer.from([1, 2, 3]) });
+  });
+
+  it.each([0, 125, 126, 65535, 65536])('textFramePayload finds the payload of a %i-byte text frame, without a copy', (length) => {
+    const frame = textFrame('b'.repeat(length));
+    const payload = textFramePayload(frame);
+    expect(payload.toString()).toBe('b'.repeat(length));
+    expect(payload.buffer).toBe(frame.buffer);
   });
 
   describe('closePayload', () => {

@@ -45,6 +45,7 @@ describe('resolveWampOptions', () => {
       slowConsumer: { highWaterMark: 1024 * 1024, action: 'drop', timeoutMs: 30_000 },
       heartbeatIntervalMs: 30_000,
       trace: undefined,
+      compression: undefined,
     };
 
     it('fills in every default for {}', () => {
@@ -134,6 +135,67 @@ describe('resolveWampOptions', () => {
       ['a full trace object', { trace: { sink: 'log', sessions: () => true, maskCalls: ['urn:login'] } }],
     ])('%s', (_name, options) => {
       expect(() => resolveWampOptions(options)).not.toThrow();
+    });
+  });
+
+  describe('compression', () => {
+    const defaults = {
+      threshold: 1024,
+      level: 6,
+      memLevel: 8,
+      serverMaxWindowBits: 15,
+      clientMaxWindowBits: 15,
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: false,
+    };
+
+    it('is off unless asked for', () => {
+      expect(resolveWampOptions({}).compression).toBeUndefined();
+      expect(resolveWampOptions({ compression: false }).compression).toBeUndefined();
+    });
+
+    it('true takes every default', () => {
+      expect(resolveWampOptions({ compression: true }).compression).toEqual(defaults);
+      expect(resolveWampOptions({ compression: {} }).compression).toEqual(defaults);
+    });
+
+    it('keeps every field given, filling in the others', () => {
+      const given = {
+        threshold: 0,
+        level: 1,
+        memLevel: 9,
+        serverMaxWindowBits: 9,
+        clientMaxWindowBits: 8,
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: true,
+      };
+      expect(resolveWampOptions({ compression: given }).compression).toEqual(given);
+      expect(resolveWampOptions({ compression: { level: 9 } }).compression).toEqual({ ...defaults, level: 9 });
+    });
+
+    it.each<[string, unknown]>([
+      ['compression', 'yes'],
+      ['compression', 1],
+      ['compression', null],
+      ['compression', []],
+      ['compression.threshold', -1],
+      ['compression.threshold', 1.5],
+      ['compression.threshold', '1024'],
+      ['compression.level', 0],
+      ['compression.level', 10],
+      ['compression.memLevel', 0],
+      ['compression.memLevel', 10],
+      ['compression.serverMaxWindowBits', 8],
+      ['compression.serverMaxWindowBits', 16],
+      ['compression.clientMaxWindowBits', 7],
+      ['compression.clientMaxWindowBits', 16],
+      ['compression.clientMaxWindowBits', 12.5],
+      ['compression.serverNoContextTakeover', 'true'],
+      ['compression.clientNoContextTakeover', 1],
+    ])('refuses %s = %j, naming it', (option, value) => {
+      const [, field] = option.split('.');
+      const compression = field === undefined ? value : { [field]: value };
+      expect(errorOf(loose({ compression })).message).toContain(option);
     });
   });
 
@@ -259,6 +321,7 @@ describe('unknown option keys and malformed patterns', () => {
     ['in limits', { limits: { prefix: 10 } }, 'limits.prefix'],
     ['in limits.rate', { limits: { rate: { messagesPerSecond: 5, perSecond: 1 } } }, 'limits.rate.perSecond'],
     ['in slowConsumer', { slowConsumer: { hwm: 1 } }, 'slowConsumer.hwm'],
+    ['in compression', { compression: { windowBits: 10 } }, 'compression.windowBits'],
     ['in auth', { auth: { permissions: () => ({}), secrets: () => 'x' } }, 'auth.secrets'],
   ])('%s is refused, named', (_where, options, named) => {
     const error = attempt(options);
