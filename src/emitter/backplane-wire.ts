@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
+
+/**
+ * The Redis backplane's wire format, shared by everything that speaks it (`RedisBackplane`,
+ * `WampEmitter`). An event travels on the channel `<prefix>:<topic>` as a small JSON envelope
+ * (origin, exclude, eligible), a newline, and the EVENT frame as the publisher encoded it, so
+ * receiving instances forward the bytes without re-encoding the event.
+ */
+
+/** The channel prefix when none is given: several apps on one Redis each choose their own. */
+export const DEFAULT_CHANNEL_PREFIX = 'nest-wamp';
+
+/** The part of a message that is not the frame: who sent it and who may receive it. */
+interface Envelope {
+  /** The publisher (an instance, which delivered to its own subscribers already, or an emitter). */
+  readonly o: string;
+  readonly x?: readonly string[];
+  readonly l?: readonly string[];
+}
+
+/** A message read off a channel. */
+export interface BackplaneWireMessage {
+  readonly origin: string;
+  readonly filter: DeliveryFilter;
+  /** The EVENT frame, a view into the payload. */
+  readonly frame: Buffer;
+}
+
+const NEWLINE = 0x0a;
+
+/** A publisher's origin: random, so that an instance knows its own messages when they come back. */
+export function newOrigin(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** What comes before the topic in a channel's name (`channelPrefix` and a colon). */
+export function channelHead(channelPrefix: string = DEFAULT_CHANNEL_PREFIX): string {
+  return `${channelPrefix}:`;
+}
+
+/**
+ * The envelope and its newline, ready to go before a frame. An empty exclude list is left out; an
+ * eligible list is kept even when empty (nobody).
+ */
+export function encodeEnvelope(origin: string, filter: DeliveryFilter): string {
+  const envelope: Envelope = {
+    o: origin,
+    ...(filter.exclude?.length && { x: filter.exclude }),
+    ...(filter.eligible && { l: filter.eligible }),
+  };
+  return `${JSON.stringify(envelope)}\n`;
+}
+
+/** Bytes of an envelope and a frame together, before they are concatenated (for in-flight bounds). */
+export function payloadSize(envelope: string, frame: string | Buffer): number {
+  return Buffer.byteLength(envelope) + (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
+}
+
+/** The payload of a PUBLISH: the envelope, then the frame. */
+export function encodePayload(envelope: string, frame: string | Buffer, size = payloadSize(envelope, frame)): Buffer {
+  return Buffer.concat([Buffer.from(envelope), typeof frame === 'string' ? Buffer.from(frame) : frame], size);
+}
+
+/** A payload read off a channel; undefined when it is not one of ours. */
+export function decodePayload(payload: Buffer): BackplaneWireMessage | undefined {
+  const split = payload.indexOf(NEWLINE);
+  if (split === -1) return undefined;
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(payload.subarray(0, split).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isEnvelope(envelope)) return undefined;
+  return { origin: envelope.o, filter: { exclude: envelope.x, eligible: envelope.l }, frame: payload.subarray(split + 1) };
+}
+
+/** Whether parsed JSON is an envelope (anyone may publish on a channel: `null` or `{"l":5}` must not get further). */
+function isEnvelope(value: unknown): value is Envelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const { o, x, l } = value as Record<string, unknown>;
+  return typeof o === 'string' && isIdList(x) && isIdList(l);
+}
+
+function isIdList(value: unknown): value is readonly string[] | undefined {
+  return value === undefined || (Array.isArray(value) && value.every((id) => typeof id === 'string'));
+}

@@ -1,0 +1,7 @@
+export {
+  WampEmitter,
+  WampEmitterBusyError,
+  type WampEmitterConnection,
+  type WampEmitterOptions,
+  type WampEmitterRecipients,
+} from './wamp-emitter.js';
