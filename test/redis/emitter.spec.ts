@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import ts from 'typescript';
 import { WampModule } from '../../src/index.js';
+import { encodeEvent } from '../../src/protocol/encode.js';
 import { RedisBackplane } from '../../src/redis/index.js';
 import { WampEmitter, WampEmitterBusyError } from '../../src/emitter/index.js';
 import type { WampTestClient } from '../../src/testing/index.js';
@@ -217,6 +218,38 @@ describeRedis('WampEmitter: two instances on one Redis', () => {
       ['not-b1', 'not-a1-b1', 'only-a2-b1', 'all', 'end'],
       ['only-a2-b1', 'only-b1', 'all', 'end'],
     ]);
+  });
+
+  it("writes on a topic's channel what RedisBackplane writes there, byte for byte but the publisher's origin", async () => {
+    const topic = `${EV}wire`;
+    const listener = new Redis(REDIS_URL);
+    const backplane = new RedisBackplane({ url: REDIS_URL, channelPrefix: prefix });
+    const quiet = { log: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined };
+    try {
+      const payloads: string[] = [];
+      listener.on('messageBuffer', (_channel: Buffer, payload: Buffer) => payloads.push(payload.toString('utf8')));
+      await listener.subscribe(`${prefix}:${topic}`);
+      backplane.start(() => undefined, quiet);
+      await until(() => backplane.connected(), 'the backplane to connect');
+      const filters = [{}, { exclude: [] }, { exclude: ['s1'] }, { eligible: ['s1', 's2'] }, { eligible: ['s1', 's2'], exclude: ['s2'] }];
+      for (const filter of filters) {
+        backplane.publish({ topic, frame: encodeEvent(topic, { n: 1, text: 'é' }), filter });
+        await emitter.publish(topic, { n: 1, text: 'é' }, filter);
+      }
+      await until(() => payloads.length === 2 * filters.length, 'every payload');
+      const withoutOrigin = (payload: string) => payload.replace(/^\{"o":"[^"]+"/, '{"o":"?"');
+      for (let n = 0; n < filters.length; n++) {
+        const [fromBackplane, fromEmitter] = payloads.slice(2 * n, 2 * n + 2);
+        expect(withoutOrigin(fromEmitter)).toBe(withoutOrigin(fromBackplane));
+        expect(fromEmitter).not.toBe(fromBackplane);
+      }
+      expect(withoutOrigin(payloads[8])).toBe(
+        '{"o":"?","x":["s2"],"l":["s1","s2"]}\n[8,"http://example.com/event#wire",{"n":1,"text":"é"}]',
+      );
+    } finally {
+      await backplane.close();
+      listener.disconnect();
+    }
   });
 
   it('reaches nobody with another channelPrefix; without one, the apps whose backplane has none', async () => {
