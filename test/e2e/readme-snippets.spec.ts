@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { WampBroker, WampModule } from 'nest-wamp';
 import { startWampTestingApp, WampTestClient, type WampTestingApp } from 'nest-wamp/testing';
+import { Echo } from '../fixtures/echo.js';
 import { CapturingLogger } from '../support/capturing-logger.js';
 import { until } from '../support/until.js';
 
@@ -301,6 +302,27 @@ describe('the frame trace options', () => {
       const call = myLog.entries.find((entry) => entry.direction === 'in' && entry.text.startsWith('[2,'));
       expect(call?.text).not.toContain('secret');
       await traced.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the compression option', () => {
+  it('agrees permessage-deflate with a compressing client, which then gets compressed answers', async () => {
+    const { compressed } = await import('../fixtures/readme/compression.js');
+    const server = await startWampTestingApp(await Test.createTestingModule({ imports: [compressed], providers: [Echo] }).compile());
+    try {
+      const socket = new WebSocket(server.url, 'wamp', { perMessageDeflate: true });
+      const messages: unknown[][] = [];
+      socket.on('message', (data) => messages.push(JSON.parse(data.toString()) as unknown[]));
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      expect(socket.extensions).toContain('permessage-deflate');
+      const big = 'wamp '.repeat(1000);
+      socket.send(JSON.stringify([2, 'c1', 'urn:echo', big]));
+      await until(() => messages.length === 2, 'WELCOME and the CALLRESULT');
+      expect(messages[1]).toEqual([3, 'c1', big]);
+      socket.close();
     } finally {
       await server.close();
     }
