@@ -3,6 +3,7 @@ import { WampModule } from 'nest-wamp';
 import { RedisBackplane } from 'nest-wamp/redis';
 import { ChatService } from './chat/chat.service.js';
 import { ClockService } from './clock/clock.service.js';
+import { OpsModule } from './ops/ops.module.js';
 import { CalculatorService } from './rpc/calculator.service.js';
 import { SampleRpcService } from './rpc/sample-rpc.service.js';
 import type { SampleConfig } from './sample-config.js';
@@ -39,6 +40,7 @@ export class AppModule {
             },
           }),
         }),
+        OpsModule.forRoot(),
       ],
       controllers: [PageController],
       providers: [SampleRpcService, CalculatorService, ChatService, ClockService],

@@ -88,6 +88,16 @@ describe('npm start (the compiled sample, as a process)', () => {
     await authenticated.close();
   });
 
+  it('serves GET /metrics (wamp_* series) and GET /health (200, JSON) through the package entry points', async () => {
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await metrics.text()).toMatch(/^wamp_sessions \d+$/m);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', info: { wamp: { status: 'up', state: 'serving', backplane: 'none' } } });
+  });
+
   it('shuts down on SIGTERM: open sessions get 1001, then the process ends, whatever other clients hold open', async () => {
     const client = await WampTestClient.connect(`ws://127.0.0.1:${port}/ws`);
     // A half-sent HTTP request on the same port (forceCloseConnections ends it) and a WAMP peer that reads nothing.
