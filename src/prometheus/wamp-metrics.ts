@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Metric, type Registry, type RegistryContentType, register as globalRegistry } from 'prom-client';
 import type { WampBroker } from '../broker/wamp-broker.js';
-import { WAMP_CALL_OUTCOMES, type WampStats } from '../core/wamp-counters.js';
+import { WAMP_CALL_OUTCOMES, type WampBackplaneState, type WampStats } from '../core/wamp-counters.js';
 
 /** Where and how `WampMetrics` registers its series. */
 export interface WampMetricsOptions {
@@ -21,6 +21,8 @@ interface SeriesDefinition {
   readonly labelName?: string;
   readonly read: (stats: WampStats) => number | Readonly<Record<string, number>>;
 }
+
+const BACKPLANE_STATES: readonly WampBackplaneState[] = ['none', 'connected', 'disconnected'];
 
 const SERIES: readonly SeriesDefinition[] = [
   { name: 'sessions', kind: 'gauge', help: 'Open WAMP sessions on this instance.', read: (s) => s.sessions },
@@ -69,19 +71,19 @@ const SERIES: readonly SeriesDefinition[] = [
     read: (s) => s.logsSuppressed,
   },
   {
+    name: 'backplane_state',
+    kind: 'gauge',
+    labelName: 'state',
+    help: 'The backplane: 1 for its state now (connected, disconnected, or none: no backplane that reports a connection), 0 for the others.',
+    read: (s) => Object.fromEntries(BACKPLANE_STATES.map((state) => [state, s.backplane.state === state ? 1 : 0])),
+  },
+  {
     name: 'bytes_held',
     kind: 'gauge',
     help: 'Bytes the server holds for all open connections: frames being read and what waits to be written.',
     read: (s) => s.bytesHeld,
   },
 ];
-
-const BACKPLANE_UP: SeriesDefinition = {
-  name: 'backplane_up',
-  kind: 'gauge',
-  help: 'Whether the backplane reaches the other instances (1) or not (0).',
-  read: (s) => (s.backplane.state === 'connected' ? 1 : 0),
-};
 
 const CALL_DURATION = 'call_duration_seconds';
 const CALL_DURATION_HELP =
@@ -106,15 +108,14 @@ export class WampMetrics {
   ) {
     this.registry = options.registry ?? globalRegistry;
     const prefix = options.prefix ?? 'wamp_';
-    const series = source.stats().backplane.state === 'none' ? SERIES : [...SERIES, BACKPLANE_UP];
-    const names = [...series.map((definition) => prefix + definition.name), prefix + CALL_DURATION];
+    const names = [...SERIES.map((definition) => prefix + definition.name), prefix + CALL_DURATION];
     const taken = names.find((name) => this.registry.getSingleMetric(name) !== undefined);
     if (taken) {
       throw new Error(
         `WampMetrics: the registry already has a series named ${taken} (another application's WampMetrics?): give each application its own registry or prefix`,
       );
     }
-    for (const definition of series) this.define(prefix + definition.name, definition);
+    for (const definition of SERIES) this.define(prefix + definition.name, definition);
     this.registry.registerMetric(new CallDurationCollector(prefix + CALL_DURATION, this.read) as unknown as Metric);
     this.names = names;
   }
@@ -149,9 +150,12 @@ export class WampMetrics {
       new Gauge({
         name,
         help,
+        labelNames,
         registers,
         collect() {
-          this.set(read(stats()) as number);
+          const value = read(stats());
+          if (typeof value === 'number') this.set(value);
+          else for (const [label, current] of Object.entries(value)) this.set({ [labelName!]: label }, current);
         },
       });
       return;

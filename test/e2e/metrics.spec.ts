@@ -125,6 +125,13 @@ async function health(server: TestServer, path = '/health'): Promise<{ status: n
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** The one state of wamp_backplane_state at 1, the others being at 0. */
+function backplaneState(metrics: Scrape): string {
+  const states = ['none', 'connected', 'disconnected'].map((state) => [state, metrics.value('wamp_backplane_state', { state })] as const);
+  expect(states.map(([, value]) => value).sort()).toEqual([0, 0, 1]);
+  return states.find(([, value]) => value === 1)![0];
+}
+
 function callError(promise: Promise<unknown>): Promise<string> {
   return promise.then(
     () => {
@@ -197,6 +204,7 @@ describe('GET /metrics and GET /health (WampMetricsModule, WampHealthIndicator)'
       wamp_refusals_total: 'counter',
       wamp_handshakes_refused_total: 'counter',
       wamp_logs_suppressed_total: 'counter',
+      wamp_backplane_state: 'gauge',
       wamp_bytes_held: 'gauge',
     });
   });
@@ -249,8 +257,8 @@ describe('GET /metrics and GET /health (WampMetricsModule, WampHealthIndicator)'
     expect(reasons.reduce((sum, key) => sum + metrics.samples.get(key)!, 0)).toBe(1);
   });
 
-  it('has no wamp_backplane_up without a backplane that reports a connection', () => {
-    expect(metrics.has('wamp_backplane_up')).toBe(false);
+  it('says the backplane state is none without a backplane that reports a connection', () => {
+    expect(backplaneState(metrics)).toBe('none');
   });
 
   it('reads the server at each scrape', async () => {
@@ -280,7 +288,7 @@ describe('GET /metrics and GET /health (WampMetricsModule, WampHealthIndicator)'
       'WampMetrics: the registry already has a series named wamp_sessions (another application',
     );
     // and registered nothing of its own meanwhile
-    expect(registry.getMetricsAsArray()).toHaveLength(12);
+    expect(registry.getMetricsAsArray()).toHaveLength(13);
   });
 });
 
@@ -368,7 +376,7 @@ describe('the README example (test/fixtures/readme/metrics-example.ts)', () => {
 
 const describeRedis = await describeWithRedis();
 
-describeRedis('with a Redis backplane: wamp_backplane_up and the health indicator', () => {
+describeRedis('with a Redis backplane: wamp_backplane_state and the health indicator', () => {
   let redis: DisposableRedis;
 
   beforeEach(async () => {
@@ -377,13 +385,13 @@ describeRedis('with a Redis backplane: wamp_backplane_up and the health indicato
   });
   afterEach(() => redis.stop());
 
-  it('up and 1 while Redis answers; down, 0 and counting dropped events while it is paused; up again when it resumes', async () => {
+  it('up and connected while Redis answers; down, disconnected and counting dropped events while it is paused; up again when it resumes', async () => {
     const backplane = new RedisBackplane({ url: redis.url, stallTimeoutMs: 300, pingIntervalMs: 100 });
     const server = await opsApp({ topics: { [`${EV}*`]: true }, backplane });
     try {
       await until(async () => (await health(server)).status === 200, 'the backplane to connect', 10_000);
       expect((await health(server)).body).toMatchObject({ info: { wamp: { status: 'up', backplane: 'connected' } } });
-      expect((await scrape(server)).value('wamp_backplane_up')).toBe(1);
+      expect(backplaneState(await scrape(server))).toBe('connected');
 
       redis.pause();
       await until(async () => (await health(server)).status === 503, 'the stall to be noticed', 10_000);
@@ -395,13 +403,13 @@ describeRedis('with a Redis backplane: wamp_backplane_up and the health indicato
       expect(lenient.body).toMatchObject({ info: { wamp: { status: 'up', backplane: 'disconnected' } } });
       server.broker.publish(`${EV}news`, 'lost');
       const paused = await scrape(server);
-      expect(paused.value('wamp_backplane_up')).toBe(0);
+      expect(backplaneState(paused)).toBe('disconnected');
       expect(paused.value('wamp_events_dropped_total', { reason: 'backplane' })).toBe(backplane.dropped);
       expect(backplane.dropped).toBeGreaterThanOrEqual(1);
 
       redis.resume();
       await until(async () => (await health(server)).status === 200, 'the backplane to reconnect', 15_000);
-      expect((await scrape(server)).value('wamp_backplane_up')).toBe(1);
+      expect(backplaneState(await scrape(server))).toBe('connected');
     } finally {
       redis.resume();
       await server.close();
@@ -415,7 +423,7 @@ describeRedis('with a Redis backplane: wamp_backplane_up and the health indicato
       const { status, body } = await health(server);
       expect(status).toBe(503);
       expect(body).toMatchObject({ error: { wamp: { status: 'down', state: 'serving', backplane: 'disconnected' } } });
-      expect((await scrape(server)).value('wamp_backplane_up')).toBe(0);
+      expect(backplaneState(await scrape(server))).toBe('disconnected');
     } finally {
       await server.close();
     }

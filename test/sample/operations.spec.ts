@@ -73,7 +73,9 @@ describe('the sample: GET /metrics and GET /health', () => {
     expect(metrics.value('wamp_events_delivered_total')).toBeGreaterThanOrEqual(1);
     expect(metrics.value('wamp_events_dropped_total', { reason: 'slow-consumer' })).toBe(0);
     expect(metrics.value('wamp_handshakes_refused_total', { reason: 'no-wamp-subprotocol' })).toBe(1);
-    expect(metrics.has('wamp_backplane_up')).toBe(false); // one instance: no backplane to be up or down
+    // one instance: no backplane
+    expect(metrics.value('wamp_backplane_state', { state: 'none' })).toBe(1);
+    expect(metrics.value('wamp_backplane_state', { state: 'connected' })).toBe(0);
     expect(metrics.names().filter((name) => !name.startsWith('wamp_'))).toEqual([]);
     await client.close();
   });
@@ -114,12 +116,14 @@ describe('the sample shutting down', () => {
 const describeRedis = await describeWithRedis();
 
 describeRedis('the sample with WAMP_REDIS_URL', () => {
-  it('GET /health says the backplane is connected, and /metrics has wamp_backplane_up 1', async () => {
+  it('GET /health says the backplane is connected, and /metrics has wamp_backplane_state connected', async () => {
     const server = await startSample({ ...DEFAULT_CONFIG, redisUrl: REDIS_URL });
     try {
       await until(async () => (await health(server)).status === 200, 'the backplane to connect', 10_000);
       expect(await health(server)).toMatchObject({ status: 200, body: { info: { wamp: { status: 'up', backplane: 'connected' } } } });
-      expect((await scrape(server)).value('wamp_backplane_up')).toBe(1);
+      const metrics = await scrape(server);
+      expect(metrics.value('wamp_backplane_state', { state: 'connected' })).toBe(1);
+      expect(metrics.value('wamp_backplane_state', { state: 'disconnected' })).toBe(0);
     } finally {
       await server.close();
     }
