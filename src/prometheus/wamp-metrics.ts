@@ -125,8 +125,8 @@ export class WampMetrics {
     for (const name of this.names) this.registry.removeSingleMetric(name);
   }
 
-  /** Nest calls it when the application closes. */
-  onModuleDestroy(): void {
+  /** Nest calls it once the application has closed (so that a scrape during the shutdown still sees the series). */
+  onApplicationShutdown(): void {
     this.unregister();
   }
 

@@ -334,7 +334,7 @@ describe('WampMetricsModule options and lifetime', () => {
 });
 
 describe('the health indicator while the app shuts down', () => {
-  it('GET /health answers 503, down and stopping, while sessions are still being closed', async () => {
+  it('GET /health answers 503, down and stopping, while sessions are still being closed; GET /metrics still answers', async () => {
     const server = await opsApp({ shutdownGraceMs: 2000 });
     // A peer that never answers the close frame holds the shutdown for shutdownGraceMs.
     const stuck = await BareWebSocketPeer.connect(server.port);
@@ -348,6 +348,8 @@ describe('the health indicator while the app shuts down', () => {
         status: 'error',
         error: { wamp: { status: 'down', state: 'stopping', sessions: 1, backplane: 'none' } },
       });
+      // the series are still there while the sessions drain
+      expect((await scrape(server)).value('wamp_sessions')).toBe(1);
       await closed;
       expect(server.broker.stats().state).toBe('stopped');
     } finally {
