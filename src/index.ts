@@ -1,12 +1,18 @@
 // The public API of nest-wamp. Everything users import comes from here (or from
-// 'nest-wamp/testing', 'nest-wamp/platform-ws', 'nest-wamp/redis', 'nest-wamp/prometheus' and
-// 'nest-wamp/terminus').
+// 'nest-wamp/testing', 'nest-wamp/platform-ws', 'nest-wamp/redis', 'nest-wamp/emitter',
+// 'nest-wamp/prometheus' and 'nest-wamp/terminus').
 import 'reflect-metadata';
 
 // Module and options
 export { WampModule } from './nest/wamp.module.js';
 export { WAMP_MODULE_OPTIONS } from './nest/wamp.module-definition.js';
-export type { WampModuleOptions, WampTopicRule, WampLimits, WampSlowConsumerOptions } from './config/wamp-module-options.js';
+export type {
+  WampModuleOptions,
+  WampTopicRule,
+  WampLimits,
+  WampSlowConsumerOptions,
+  WampCompressionOptions,
+} from './config/wamp-module-options.js';
 export {
   WAMP_CALL_OUTCOMES,
   type WampStats,
@@ -60,6 +66,8 @@ export type { WampHandshake, WampCloseInfo, WampIdentity, WampAuthState } from '
 
 // Sending from the server
 export { WampBroker, type WampRecipients } from './broker/wamp-broker.js';
+export type { WampCluster, WampClusterSession, WampClusterListener } from './cluster/wamp-cluster.js';
+export type { ClusterBus, ClusterRequest, ClusterResponder } from './cluster/cluster-bus.js';
 export {
   WampRegistry,
   type WampRuntimeProcedure,

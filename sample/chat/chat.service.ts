@@ -19,19 +19,21 @@ export interface ChatUser {
 }
 
 /** The name shown in the chat: the session's auth key, or an anonymous name from its id. */
-export function usernameOf(session: WampSession): string {
-  return session.identity?.authKey ?? `anonymous-${session.id.slice(0, 6)}`;
+export function usernameOf(session: { readonly id: string; readonly authKey?: string | null }): string {
+  return session.authKey ?? `anonymous-${session.id.slice(0, 6)}`;
+}
+
+function userOf(session: WampSession): ChatUser {
+  return { clientId: session.id, username: usernameOf({ id: session.id, authKey: session.identity?.authKey }) };
 }
 
 /**
  * The chat room of clj-wamp-example: the server stamps every message with who sent it, and
- * tells the room who joins and leaves.
+ * tells the room who joins and leaves. The room spans every instance: the newcomer's user list
+ * comes from `WampBroker.cluster`, and the joins, leaves and messages cross the backplane.
  */
 @Injectable()
 export class ChatService implements OnWampSubscribed, OnWampUnsubscribed {
-  /** Who is in the room, by session id, kept so that a leaving user's name is still known. */
-  private readonly users = new Map<string, ChatUser>();
-
   constructor(private readonly broker: WampBroker) {}
 
   @WampSubscribe(CHAT_TOPIC)
@@ -46,24 +48,21 @@ export class ChatService implements OnWampSubscribed, OnWampUnsubscribed {
     return new WampDelivery({
       type: 'message',
       message: message.slice(0, MAX_MESSAGE_LENGTH),
-      username: usernameOf(session),
+      username: userOf(session).username,
       clientId: session.id,
     });
   }
 
-  onWampSubscribed(session: WampSession, topic: string): void {
+  async onWampSubscribed(session: WampSession, topic: string): Promise<void> {
     if (topic !== CHAT_TOPIC) return;
-    const user: ChatUser = { clientId: session.id, username: usernameOf(session) };
-    this.users.set(session.id, user);
-    this.broker.publish(CHAT_TOPIC, { type: 'user-joined', ...user }, { exclude: [session.id] });
-    const users = this.broker.subscribers(CHAT_TOPIC).flatMap((id) => this.users.get(id) ?? []);
-    this.broker.publish(CHAT_TOPIC, { type: 'user-list', users }, { eligible: [session.id] });
+    this.broker.publish(CHAT_TOPIC, { type: 'user-joined', ...userOf(session) }, { exclude: [session.id] });
+    const members = await this.broker.cluster.sessions(CHAT_TOPIC);
+    const users = members.map((member): ChatUser => ({ clientId: member.id, username: usernameOf(member) }));
+    this.broker.publish(CHAT_TOPIC, { type: 'user-list', users }, { eligible: [session.id], local: true });
   }
 
   onWampUnsubscribed(session: WampSession, topic: string): void {
     if (topic !== CHAT_TOPIC) return;
-    const user = this.users.get(session.id) ?? { clientId: session.id, username: usernameOf(session) };
-    this.users.delete(session.id);
-    this.broker.publish(CHAT_TOPIC, { type: 'user-left', ...user });
+    this.broker.publish(CHAT_TOPIC, { type: 'user-left', ...userOf(session) });
   }
 }

@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { WampCluster, type WampClusterSession } from '../cluster/wamp-cluster.js';
+import type { ClusterBus } from '../cluster/cluster-bus.js';
 import type { WampStats } from '../core/wamp-counters.js';
 import type { WampActionKind } from '../core/invocation.js';
 import type { WampPermissions } from '../core/wamp-permissions.js';
@@ -19,6 +21,8 @@ export interface WampBrokerParts {
   readonly sessions: SessionRegistry;
   readonly router: WampRouter;
   readonly access: AccessPolicy;
+  /** How the instances ask each other (the backplane's), if they can. */
+  readonly bus?: ClusterBus;
   /** Whether the session has a WAMP-CRA exchange under way. */
   authRequested(sessionId: string): boolean;
   stats(): WampStats;
@@ -32,6 +36,12 @@ export interface WampBrokerParts {
 export interface WampRecipients {
   readonly exclude?: string | readonly string[];
   readonly eligible?: string | readonly string[];
+  /**
+   * Only this instance's subscribers: the event is not handed to the backplane. For what every
+   * instance publishes by itself (a clock, a feed each instance reads), so that a subscriber gets
+   * it once however many instances run.
+   */
+  readonly local?: boolean;
 }
 
 /**
@@ -39,17 +49,38 @@ export interface WampRecipients {
  * sessions, answer calls. Session ids are the ones clients see in WELCOME.
  */
 export class WampBroker {
+  /**
+   * The same operations on the sessions of every instance (`sessions`, `subscribers`, `close`,
+   * `subscribe`, `unsubscribe`, `sendCallResult`, `sendCallError`) and messages between the
+   * instances (`emit`, `on`), asynchronous, over the backplane; on this instance only without one.
+   */
+  readonly cluster: WampCluster;
+
   /** Built by the server (the module provides it); applications inject it. */
-  constructor(private readonly server: WampBrokerParts) {}
+  constructor(private readonly server: WampBrokerParts) {
+    this.cluster = new WampCluster(
+      {
+        instance: server.bus?.instanceId ?? 'local',
+        sessions: (topic) => this.describeSessions(topic),
+        subscribers: (topic) => this.subscribers(topic),
+        close: (sessionId, code, reason) => this.close(sessionId, code, reason),
+        subscribe: (sessionId, topic) => this.subscribe(sessionId, topic),
+        unsubscribe: (sessionId, topic) => this.unsubscribe(sessionId, topic),
+        sendCallResult: (sessionId, callId, result) => this.sendCallResult(sessionId, callId, result),
+        sendCallError: (sessionId, callId, uri, desc, details) => this.sendCallError(sessionId, callId, uri, desc, details),
+      },
+      server.bus,
+    );
+  }
 
   /**
    * Sends an event to the subscribers of `topic`: to all of them, to all but `exclude`, or
    * only to those in `eligible` (clj-wamp's send-event!, broadcast-event! and emit-event!), on
-   * every instance when a backplane connects them. Returns how many sessions of this instance it
+   * every instance when a backplane connects them (unless `local`). Returns how many sessions of this instance it
    * was sent to.
    */
   publish(topic: string, event: unknown, recipients: WampRecipients = {}): number {
-    return this.server.dispatcher.publish(topic, event, deliveryFilter(recipients));
+    return this.server.dispatcher.publish(topic, event, deliveryFilter(recipients), recipients.local === true);
   }
 
   /** Ids of this instance's sessions subscribed to `topic` (clj-wamp's get-topic-clients). */
@@ -168,6 +199,18 @@ export class WampBroker {
   /** Sessions, topics and what the limits refused since the start (for metrics and health checks). */
   stats(): WampStats {
     return this.server.stats();
+  }
+
+  /** This instance's sessions as `cluster.sessions()` lists them: all, or the subscribers of `topic`. */
+  private describeSessions(topic?: string): WampClusterSession[] {
+    const instance = this.server.bus?.instanceId ?? 'local';
+    const sessions = topic === undefined ? this.server.sessions.values() : (this.server.topics.subscribers(topic) ?? []);
+    return [...sessions].map((session) => ({
+      id: session.id,
+      instance,
+      ...(session.identity && { authKey: session.identity.authKey }),
+      subscriptions: [...session.subscriptions],
+    }));
   }
 
   /** Where the own WAMP port listens, when the `port` option is set. */

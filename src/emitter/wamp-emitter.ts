@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { encodeEvent } from '../protocol/encode.js';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
-import { channelHead, encodeEnvelope, encodePayload, newOrigin, payloadSize } from './backplane-wire.js';
+import { channelHead, encodeEnvelope, encodePayload, newOrigin, payloadSize } from '../redis/backplane-wire.js';
 
 /** Where the emitter publishes: a Redis URL (its own connection) or an ioredis client of yours. */
 export type WampEmitterConnection =

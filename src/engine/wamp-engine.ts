@@ -109,6 +109,7 @@ export class WampEngine implements WampUpgradeHost {
       sessions: this.sessions,
       router: this.router,
       access: this.access,
+      bus: backplane.bus,
       authRequested: (sessionId) => this.authenticator?.isRequested(sessionId) ?? false,
       stats: () => this.stats(),
       address: () => this.transport.address(),

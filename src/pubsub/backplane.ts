@@ -1,4 +1,5 @@
 import type { WampLogger } from '../core/wamp-logger.js';
+import type { ClusterBus } from '../cluster/cluster-bus.js';
 import type { DeliveryFilter } from './delivery-filter.js';
 
 /** An event on its way between instances: the encoded EVENT frame and who may receive it. */
@@ -37,6 +38,11 @@ export interface WampBackplane {
   connected?(): boolean;
   /** Events it could not hand to the other instances since the start (`stats().backplane.eventsDropped`). */
   readonly dropped?: number;
+  /**
+   * How the instances ask each other, for `WampBroker.cluster` (sessions and calls of other
+   * instances). A backplane without one makes those operations act on this instance only.
+   */
+  readonly bus?: ClusterBus;
 }
 
 /** A single instance: nothing to share, so every method is a no-op. */

@@ -21,13 +21,13 @@ export class EventDispatcher {
   ) {}
 
   /**
-   * Publishes an event to every eligible subscriber of every instance. Returns how many sessions
-   * of this instance it was sent to.
+   * Publishes an event to every eligible subscriber of every instance (of this one only when
+   * `local`). Returns how many sessions of this instance it was sent to.
    */
-  publish(topic: string, event: unknown, filter: DeliveryFilter = {}): number {
+  publish(topic: string, event: unknown, filter: DeliveryFilter = {}, local = false): number {
     const frame = encodeEvent(topic, event);
     const delivered = this.deliverLocally(topic, frame, filter);
-    this.backplane.publish({ topic, frame, filter });
+    if (!local) this.backplane.publish({ topic, frame, filter });
     return delivered;
   }
 

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BackplaneMessage, BackplaneSink, WampBackplane } from '../pubsub/backplane.js';
-import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
 import { errorMessage } from '../core/errors.js';
 import type { WampLogger } from '../core/wamp-logger.js';
+import { channelHead, DEFAULT_CHANNEL_PREFIX, decodePayload, encodeEnvelope, encodePayload, payloadSize } from './backplane-wire.js';
 import { ConnectionWatch } from './connection-watch.js';
+import { RedisClusterBus } from './redis-cluster-bus.js';
 
 export interface RedisBackplaneOptions {
   /** A Redis URL (`redis://host:6379/0`); the backplane opens and closes its two connections. */
@@ -29,6 +29,10 @@ export interface RedisBackplaneOptions {
   readonly stallTimeoutMs?: number;
   /** How often each connection is pinged, which is also how often stalls are looked for. Default 500 ms. */
   readonly pingIntervalMs?: number;
+  /** How long a `WampBroker.cluster` operation waits for the other instances' answers. Default 1000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** `WampBroker.cluster` operations waiting for answers at once, at most; more get no answers at once. Default 1000. */
+  readonly maxPendingRequests?: number;
 }
 
 /** The bounds and timings, with the defaults filled in. */
@@ -37,17 +41,9 @@ interface Limits {
   readonly maxInFlightBytes: number;
   readonly stallTimeoutMs: number;
   readonly pingIntervalMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxPendingRequests: number;
 }
-
-/** The part of a message that is not the frame: who sent it and who may receive it. */
-interface Envelope {
-  /** The publishing instance, which delivered to its own subscribers already. */
-  readonly o: string;
-  readonly x?: readonly string[];
-  readonly l?: readonly string[];
-}
-
-const NEWLINE = 0x0a;
 
 function resolveLimits(options: RedisBackplaneOptions): Limits {
   const positive = (option: keyof Limits, fallback: number): number => {
@@ -62,6 +58,8 @@ function resolveLimits(options: RedisBackplaneOptions): Limits {
     maxInFlightBytes: positive('maxInFlightBytes', 8 * 1024 * 1024),
     stallTimeoutMs: positive('stallTimeoutMs', 2000),
     pingIntervalMs: positive('pingIntervalMs', 500),
+    requestTimeoutMs: positive('requestTimeoutMs', 1000),
+    maxPendingRequests: positive('maxPendingRequests', 1000),
   };
 }
 
@@ -69,7 +67,9 @@ function resolveLimits(options: RedisBackplaneOptions): Limits {
  * Pub/sub across instances over Redis (ioredis). Each topic is a Redis channel, subscribed to only
  * while this instance has subscribers on the topic. A message is a small JSON envelope (origin,
  * exclude, eligible), a newline, and the EVENT frame as the publisher encoded it, so receiving
- * instances forward the bytes without re-encoding the event.
+ * instances forward the bytes without re-encoding the event (`backplane-wire.ts`, which
+ * `WampEmitter` speaks too). Two more channels carry `WampBroker.cluster`'s requests and answers
+ * (`RedisClusterBus`).
  *
  * Delivery across instances is at most once: while Redis is unreachable, local delivery goes on,
  * events for other instances are dropped (never queued), the outage is logged once, and the
@@ -81,7 +81,8 @@ export class RedisBackplane implements WampBackplane {
   /** Events that could not be handed to Redis (it was down, stalled, or too far behind), since the start. */
   dropped = 0;
 
-  private readonly instanceId = randomBytes(9).toString('base64url');
+  /** `WampBroker.cluster`'s requests and answers, on two channels of their own. */
+  readonly bus: RedisClusterBus;
   private readonly prefix: string;
   private readonly limits: Limits;
   private readonly watched = new Set<string>();
@@ -94,8 +95,10 @@ export class RedisBackplane implements WampBackplane {
 
   constructor(private readonly options: RedisBackplaneOptions) {
     if (!options.url === !options.client) throw new Error('RedisBackplane needs exactly one of `url` and `client`');
-    this.prefix = `${options.channelPrefix ?? 'nest-wamp'}:`;
+    const channelPrefix = options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
+    this.prefix = channelHead(channelPrefix);
     this.limits = resolveLimits(options);
+    this.bus = new RedisClusterBus(channelPrefix, this.limits.requestTimeoutMs, this.limits.maxPendingRequests, () => this.logger);
   }
 
   /** Events handed to Redis and not yet acknowledged, and their bytes (for tests and diagnostics). */
@@ -141,6 +144,7 @@ export class RedisBackplane implements WampBackplane {
     subscriber.on('ready', () => this.resubscribe());
     publisher.on('ready', () => this.reportRecovery());
     subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.receive(channel, payload, sink));
+    this.bus.attach(publisher);
     this.watchdog = setInterval(() => this.checkHealth(), this.limits.pingIntervalMs).unref();
   }
 
@@ -150,20 +154,14 @@ export class RedisBackplane implements WampBackplane {
       this.dropped++;
       return;
     }
-    const envelope: Envelope = {
-      o: this.instanceId,
-      ...(filter.exclude?.length && { x: filter.exclude }),
-      ...(filter.eligible && { l: filter.eligible }),
-    };
-    const header = `${JSON.stringify(envelope)}\n`;
-    const size = Buffer.byteLength(header) + (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
+    const envelope = encodeEnvelope(this.bus.instanceId, filter);
+    const size = payloadSize(envelope, frame);
     if (publisher.events >= this.limits.maxInFlight || publisher.bytes + size > this.limits.maxInFlightBytes) {
       // Redis is behind (or hung, and the watchdog has not said so yet): waiting here would only grow memory.
       this.dropped++;
       return;
     }
-    const payload = Buffer.concat([Buffer.from(header), typeof frame === 'string' ? Buffer.from(frame) : frame], size);
-    publisher.trackEvent(publisher.connection.publish(this.channel(topic), payload), size, this.countDrop);
+    publisher.trackEvent(publisher.connection.publish(this.channel(topic), encodePayload(envelope, frame, size)), size, this.countDrop);
   }
 
   watch(topic: string): void {
@@ -181,6 +179,7 @@ export class RedisBackplane implements WampBackplane {
   async close(): Promise<void> {
     clearInterval(this.watchdog);
     this.watchdog = undefined;
+    this.bus.close();
     this.subscriber?.connection.disconnect();
     if (this.ownsPublisher) this.publisher?.connection.disconnect();
     this.subscriber = this.publisher = undefined;
@@ -204,25 +203,23 @@ export class RedisBackplane implements WampBackplane {
     return watch.connection.status === 'ready' && !watch.stalled(this.limits.stallTimeoutMs);
   }
 
+  /** A message on a topic's channel (anyone with access to Redis may publish: what is not ours is ignored), or on the bus's. */
   private receive(channel: Buffer, payload: Buffer, sink: BackplaneSink): void {
-    const split = payload.indexOf(NEWLINE);
-    if (split === -1) return;
-    let envelope: Envelope;
-    try {
-      envelope = JSON.parse(payload.subarray(0, split).toString('utf8')) as Envelope;
-    } catch {
+    const name = channel.toString('utf8');
+    if (!name.startsWith(this.prefix)) {
+      if (this.bus.channels.includes(name)) this.bus.receive(name, payload.toString('utf8'));
       return;
     }
-    if (envelope.o === this.instanceId) return;
-    const filter: DeliveryFilter = { exclude: envelope.x, eligible: envelope.l };
-    sink({ topic: channel.subarray(this.prefix.length).toString('utf8'), frame: payload.subarray(split + 1), filter });
+    const message = decodePayload(payload);
+    if (!message || message.origin === this.bus.instanceId) return;
+    sink({ topic: name.slice(this.prefix.length), frame: message.frame, filter: message.filter });
   }
 
   /** (Re)subscribes every watched topic: on the first connect and after every reconnect. */
   private resubscribe(): void {
     this.reportRecovery();
-    const channels = [...this.watched].map((topic) => this.channel(topic));
-    if (channels.length > 0) this.subscriber?.connection.subscribe(...channels).catch(() => undefined);
+    const channels = [...this.bus.channels, ...[...this.watched].map((topic) => this.channel(topic))];
+    this.subscriber?.connection.subscribe(...channels).catch(() => undefined);
   }
 
   /** Every `pingIntervalMs`: cuts stalled connections, pings the others, and notices a stall that cleared by itself. */

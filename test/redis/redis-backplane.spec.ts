@@ -72,6 +72,38 @@ describeRedis('RedisBackplane: several instances on one Redis', () => {
     for (const client of [onA, onB, onC]) expect(client.eventsOn(topic)).toEqual([{ n: 1 }, 'end']);
   });
 
+  it('ignores what others publish on its channels that is not an event or a request of its own format', async () => {
+    const topic = `${EV}garbage`;
+    const [onA, onB] = await subscribers(topic);
+    const channel = `${prefix}:${topic}`;
+    const frame = JSON.stringify([8, topic, 'forged']);
+    for (const payload of [
+      'no newline',
+      'null\n' + frame,
+      '{"o":"z","l":5}\n' + frame,
+      '{"o":1}\n' + frame,
+      '{"o":"z","x":[1]}\n' + frame,
+      '[]\n' + frame,
+    ]) {
+      await redis.publish(channel, payload);
+    }
+    for (const payload of [
+      'not json',
+      'null',
+      '5',
+      '{"i":"x","o":"y","r":null}',
+      '{"i":1,"o":"y","r":{"op":"close","args":"x"}}',
+      '{"i":1}',
+    ]) {
+      await redis.publish(`${prefix}#cluster`, payload);
+      await redis.publish(`${prefix}#cluster:someone`, payload);
+    }
+    onA.publish(topic, 'after');
+    for (const client of [onA, onB]) expect(await client.nextEvent(topic)).toBe('after');
+    for (const client of [onA, onB]) expect(client.eventsOn(topic)).toEqual(['after']);
+    expect((await a.broker.cluster.sessions()).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('applies excludeMe, exclude and eligible across instances', async () => {
     const topic = `${EV}filters`;
     const [onA, onB, onC] = await subscribers(topic);
