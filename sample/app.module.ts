@@ -25,7 +25,7 @@ export class AppModule {
           useFactory: (users: UserDirectory) => ({
             path: '/ws',
             allowedOrigins: config.allowedOrigins,
-            backplane: config.redisUrl ? new RedisBackplane({ url: config.redisUrl }) : undefined,
+            backplane: config.redisUrl ? new RedisBackplane({ url: config.redisUrl, channelPrefix: config.redisPrefix }) : undefined,
             topics: {
               [`${EVENT}feed/*`]: true,
               [`${EVENT}sub-only`]: { subscribe: true, publish: false },

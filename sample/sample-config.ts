@@ -8,6 +8,8 @@ export interface SampleConfig {
   readonly authTimeoutMs: number;
   /** Share pub/sub with other instances through this Redis (`WAMP_REDIS_URL`); unset: one instance. */
   readonly redisUrl?: string;
+  /** The Redis channels' prefix (`WAMP_REDIS_PREFIX`, default `nest-wamp`): apps sharing one Redis each use their own. */
+  readonly redisPrefix?: string;
 }
 
 export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -17,6 +19,7 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     allowedOrigins: env.WAMP_ALLOWED_ORIGINS ? parseOrigins(env.WAMP_ALLOWED_ORIGINS) : undefined,
     authTimeoutMs: integer(env.WAMP_AUTH_TIMEOUT_MS, 20_000, 'WAMP_AUTH_TIMEOUT_MS'),
     redisUrl: env.WAMP_REDIS_URL || undefined,
+    redisPrefix: env.WAMP_REDIS_PREFIX || undefined,
   };
 }
 
