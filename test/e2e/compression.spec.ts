@@ -11,7 +11,7 @@ import { Echo } from '../fixtures/echo.js';
 import { bytesHeld, connectionBound, HeldBytesProbe, turn, writeUntilBackedUp } from '../support/held-bytes.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until, WAIT_MS, within } from '../support/until.js';
-import { clientFrame } from '../support/websocket-frames.js';
+import { clientFrame, readFrame, type WireFrame } from '../support/websocket-frames.js';
 
 /**
  * permessage-deflate (RFC 7692) against a real Nest app over real sockets: `ws` as the compressing
@@ -27,16 +27,6 @@ const MAX_PAYLOAD = 128 * 1024;
 const WINDOWS = 2 ** 15 + 2 ** 15;
 
 // --- frames on the wire
-
-interface WireFrame {
-  readonly rsv: number;
-  readonly rsv1: boolean;
-  readonly opcode: number;
-  readonly final: boolean;
-  /** Payload bytes on the wire (compressed, for a compressed frame). */
-  readonly length: number;
-  readonly payload: Buffer;
-}
 
 /** Frames of one direction of a WebSocket connection, read from the bytes after the HTTP head. */
 class WireLog {
@@ -54,9 +44,9 @@ class WireLog {
       this.buffered = this.buffered.subarray(end + 4);
       this.inHead = false;
     }
-    for (let parsed = parseFrame(this.buffered); parsed; parsed = parseFrame(this.buffered)) {
-      this.frames.push(parsed.frame);
-      this.buffered = this.buffered.subarray(parsed.used);
+    for (let frame = readFrame(this.buffered); frame; frame = readFrame(this.buffered)) {
+      this.frames.push(frame);
+      this.buffered = this.buffered.subarray(frame.frameBytes);
     }
   }
 
@@ -69,32 +59,6 @@ class WireLog {
   dataFrames(): WireFrame[] {
     return this.frames.filter((frame) => frame.opcode === Opcode.text || frame.opcode === Opcode.binary);
   }
-}
-
-function parseFrame(bytes: Buffer): { frame: WireFrame; used: number } | undefined {
-  if (bytes.length < 2) return undefined;
-  const masked = (bytes[1] & 0x80) !== 0;
-  let length = bytes[1] & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (bytes.length < 4) return undefined;
-    length = bytes.readUInt16BE(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (bytes.length < 10) return undefined;
-    length = Number(bytes.readBigUInt64BE(2));
-    offset = 10;
-  }
-  const maskAt = offset;
-  if (masked) offset += 4;
-  if (bytes.length < offset + length) return undefined;
-  const payload = Buffer.from(bytes.subarray(offset, offset + length));
-  if (masked) for (let index = 0; index < length; index++) payload[index] ^= bytes[maskAt + (index & 3)];
-  const first = bytes[0];
-  return {
-    frame: { rsv: (first >> 4) & 7, rsv1: (first & 0x40) !== 0, opcode: first & 0x0f, final: (first & 0x80) !== 0, length, payload },
-    used: offset + length,
-  };
 }
 
 /** A TCP proxy in front of the app that logs every frame of every connection, both ways. */
@@ -234,7 +198,7 @@ class DeflatePeer {
     return this.wire
       .dataFrames()
       .slice(1)
-      .map((frame) => JSON.parse((frame.rsv1 ? inflate(frame.payload) : frame.payload).toString('utf8')));
+      .map((frame) => JSON.parse(((frame.rsv & 4) !== 0 ? inflate(frame.payload) : frame.payload).toString('utf8')));
   }
 
   async closeFrameCode(ms = WAIT_MS): Promise<number> {
@@ -364,7 +328,7 @@ describe('permessage-deflate', () => {
       expect(toServer.map((frame) => frame.rsv)).toEqual([RSV1, RSV1]);
       // WELCOME and the small answer are under the threshold (256 bytes); the big answer is compressed.
       expect(toClient.map((frame) => frame.rsv)).toEqual([0, RSV1, 0]);
-      expect(toClient[1].length).toBeLessThan(big.length / 3);
+      expect(toClient[1].payload.length).toBeLessThan(big.length / 3);
       expect(JSON.parse(inflate(toClient[1].payload).toString())).toEqual([3, expect.any(String), big]);
     });
 
@@ -377,13 +341,13 @@ describe('permessage-deflate', () => {
       for (const { client: wamp } of subscribers) await expect(wamp.nextEvent(`${TOPIC}news`)).resolves.toEqual(event);
       const logs = tap.connections.slice(-3);
       const events = logs.map((log) =>
-        log.toClient.dataFrames().find((frame) => frame.rsv1 && inflate(frame.payload).toString().startsWith('[8,')),
+        log.toClient.dataFrames().find((frame) => (frame.rsv & 4) !== 0 && inflate(frame.payload).toString().startsWith('[8,')),
       );
       expect(events.every((frame) => frame !== undefined)).toBe(true);
       // The same compressed bytes went to every subscriber.
       expect(events.map((frame) => frame!.payload.toString('hex'))).toEqual(Array(3).fill(events[0]!.payload.toString('hex')));
       // SUBSCRIBE, CALL and PUBLISH came in compressed (ws takes its context over: only the server can inflate them).
-      expect(logs.every((log) => log.toServer.dataFrames().every((frame) => frame.rsv1))).toBe(true);
+      expect(logs.every((log) => log.toServer.dataFrames().every((frame) => (frame.rsv & 4) !== 0))).toBe(true);
     });
 
     it('keeps the order of messages, compressed and not', async () => {
@@ -395,7 +359,7 @@ describe('permessage-deflate', () => {
       );
       expect(order).toEqual(values.map((_, index) => index));
       const answers = tap.last.toClient.dataFrames().slice(1);
-      expect(answers.map((frame) => frame.rsv1)).toEqual(values.map((_, index) => index % 2 === 1));
+      expect(answers.map((frame) => (frame.rsv & 4) !== 0)).toEqual(values.map((_, index) => index % 2 === 1));
     });
 
     it('a hand-made compressed CALL is answered compressed, in a message of several fragments too', async () => {
@@ -420,7 +384,7 @@ describe('permessage-deflate', () => {
         raw.wire
           .dataFrames()
           .slice(1)
-          .every((frame) => frame.rsv1),
+          .every((frame) => (frame.rsv & 4) !== 0),
       ).toBe(true);
     });
 
@@ -606,8 +570,8 @@ describe('permessage-deflate', () => {
       await expect(wamp.call('urn:echo', value)).resolves.toBe(value);
       await expect(wamp.call('urn:echo', value)).resolves.toBe(value);
       const answers = tap.last.toClient.dataFrames().slice(-2);
-      expect(answers.every((frame) => frame.rsv1)).toBe(true);
-      return { first: answers[0].length, second: answers[1].length };
+      expect(answers.every((frame) => (frame.rsv & 4) !== 0)).toBe(true);
+      return { first: answers[0].payload.length, second: answers[1].payload.length };
     }
 
     it('both ways: the answers refer back to earlier ones, the client’s calls too; the windows count in bytesHeld', async () => {
@@ -616,8 +580,8 @@ describe('permessage-deflate', () => {
       const { first, second } = await echoTwice(wamp);
       expect(second).toBeLessThan(first / 10);
       const calls = tap.last.toServer.dataFrames().slice(-2);
-      expect(calls.every((frame) => frame.rsv1)).toBe(true);
-      expect(calls[1].length).toBeLessThan(calls[0].length / 10); // ws took its context over too, and the server read it
+      expect(calls.every((frame) => (frame.rsv & 4) !== 0)).toBe(true);
+      expect(calls[1].payload.length).toBeLessThan(calls[0].payload.length / 10); // ws took its context over too, and the server read it
       // Each window holds at least the 4 KiB echoed, at most 2^15 bytes; nothing else is held once the answers are out.
       await until(() => bytesHeld(server) <= WINDOWS, 'only the windows held');
       expect(bytesHeld(server)).toBeGreaterThanOrEqual(2 * 4096);
@@ -642,7 +606,7 @@ describe('permessage-deflate', () => {
       const { first, second } = await echoTwice(wamp);
       expect(second).toBeLessThan(first / 10);
       const calls = tap.last.toServer.dataFrames().slice(-2);
-      expect(calls[1].length).toBeGreaterThan(calls[0].length * 0.9);
+      expect(calls[1].payload.length).toBeGreaterThan(calls[0].payload.length * 0.9);
       for (let index = 0; index < 20; index++) await wamp.call('urn:echo', records(60, `c${index}`));
       await until(() => bytesHeld(server) === 2 ** 15, 'the server’s window only');
     });

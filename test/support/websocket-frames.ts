@@ -20,13 +20,26 @@ export function clientFrame(
   return Buffer.concat([header, body]);
 }
 
+/** A frame read off the wire: its header bits and its payload, unmasked. */
+export interface WireFrame {
+  readonly final: boolean;
+  /** The three reserved bits (RSV1 is 4: a compressed message's first frame). */
+  readonly rsv: number;
+  readonly opcode: number;
+  readonly masked: boolean;
+  /** The payload (compressed, for a compressed frame), unmasked. */
+  readonly payload: Buffer;
+  /** The whole frame's size on the wire. */
+  readonly frameBytes: number;
+}
+
 /**
- * The header and payload of the unmasked (server) frame at the start of `bytes`, or undefined
- * while `bytes` do not hold all of it yet.
+ * The frame at the start of `bytes`, masked (a client's) or not (a server's), or undefined while
+ * `bytes` do not hold all of it yet.
  */
-export function readServerFrame(bytes: Buffer): { final: boolean; opcode: number; payload: Buffer; frameBytes: number } | undefined {
+export function readFrame(bytes: Buffer): WireFrame | undefined {
   if (bytes.length < 2) return undefined;
-  if (bytes[1] & 0x80) throw new Error('server frames are never masked');
+  const masked = (bytes[1] & 0x80) !== 0;
   let length = bytes[1] & 0x7f;
   let offset = 2;
   if (length === 126) {
@@ -38,13 +51,26 @@ export function readServerFrame(bytes: Buffer): { final: boolean; opcode: number
     length = Number(bytes.readBigUInt64BE(2));
     offset = 10;
   }
+  const maskAt = offset;
+  if (masked) offset += 4;
   if (bytes.length < offset + length) return undefined;
+  let payload = bytes.subarray(offset, offset + length);
+  if (masked) payload = Buffer.from(payload.map((byte, index) => byte ^ bytes[maskAt + (index & 3)]));
   return {
     final: (bytes[0] & 0x80) !== 0,
+    rsv: (bytes[0] >> 4) & 7,
     opcode: bytes[0] & 0x0f,
-    payload: bytes.subarray(offset, offset + length),
+    masked,
+    payload,
     frameBytes: offset + length,
   };
+}
+
+/** The unmasked (server) frame at the start of `bytes`, or undefined while they do not hold all of it yet. */
+export function readServerFrame(bytes: Buffer): WireFrame | undefined {
+  const frame = readFrame(bytes);
+  if (frame?.masked) throw new Error('server frames are never masked');
+  return frame;
 }
 
 /** The text of a complete server text frame. */
