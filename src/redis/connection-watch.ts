@@ -29,8 +29,8 @@ export class ConnectionWatch {
     });
   }
 
-  /** Counts an event until Redis answers it; `onFailure` runs when it fails instead. */
-  trackEvent(reply: Promise<unknown>, bytes: number, onFailure: () => void): void {
+  /** Counts an event until Redis answers it; `onFailure` runs, with the error, when it fails instead. */
+  trackEvent(reply: Promise<unknown>, bytes: number, onFailure: (error: unknown) => void): void {
     this.events++;
     this.bytes += bytes;
     this.track(
@@ -55,7 +55,7 @@ export class ConnectionWatch {
     return this.waiting > 0 && Date.now() - this.waitingSince > timeoutMs;
   }
 
-  private track(reply: Promise<unknown>, release: () => void, onFailure?: () => void): void {
+  private track(reply: Promise<unknown>, release: () => void, onFailure?: (error: unknown) => void): void {
     if (this.waiting++ === 0) this.waitingSince = Date.now();
     const socket = this.socket;
     const settled = (): void => {
@@ -64,9 +64,9 @@ export class ConnectionWatch {
       this.waitingSince = Date.now();
       release();
     };
-    reply.then(settled, () => {
+    reply.then(settled, (error: unknown) => {
       settled();
-      onFailure?.();
+      onFailure?.(error);
     });
   }
 }

@@ -1,1 +1,2 @@
-export { RedisBackplane, type RedisBackplaneOptions } from './redis-backplane.js';
+export { RedisBackplane, type RedisBackplaneClusterOptions, type RedisBackplaneOptions } from './redis-backplane.js';
+export type { RedisClusterNode } from './cluster-topology.js';

@@ -3,12 +3,45 @@ import type { BackplaneMessage, BackplaneSink, WampBackplane } from '../pubsub/b
 import { errorMessage } from '../core/errors.js';
 import type { WampLogger } from '../core/wamp-logger.js';
 import { channelHead, DEFAULT_CHANNEL_PREFIX, decodePayload, encodeEnvelope, encodePayload, payloadSize } from './backplane-wire.js';
+import { ClusterTopology, nodeAddress, type NodeAddress, type RedisClusterNode } from './cluster-topology.js';
 import { ConnectionWatch } from './connection-watch.js';
+import { keySlot } from './key-slot.js';
 import { RedisClusterBus } from './redis-cluster-bus.js';
+import { notAClusterProblem, serverProblems } from './server-check.js';
+
+/** A Redis Cluster for the backplane. */
+export interface RedisBackplaneClusterOptions {
+  /**
+   * Some nodes of the cluster (one is enough; list several so that one down does not matter at
+   * start): `{ host, port }`, `'host:port'` or `'redis://host:port'`. The backplane reads the slot
+   * map from them (CLUSTER SLOTS) and connects to every master. Passwords, TLS and the like go in
+   * `redisOptions`, which every node connection uses.
+   */
+  readonly nodes: readonly RedisClusterNode[];
+  /**
+   * How often the slot map is read again, to follow failovers and resharding. It is also read at
+   * once (at most every 250 ms) when a node connection closes or a node answers MOVED. Default 5000 ms.
+   */
+  readonly refreshIntervalMs?: number;
+}
 
 export interface RedisBackplaneOptions {
   /** A Redis URL (`redis://host:6379/0`); the backplane opens and closes its two connections. */
   readonly url?: string;
+  /**
+   * A Redis Cluster instead of one Redis (`url` and `client` are for one Redis): topic channels
+   * and `WampBroker.cluster`'s channels are shard channels (SPUBLISH, SSUBSCRIBE, Redis 7 or
+   * later), each published and subscribed on the master of its slot, over two connections per
+   * master. Implies `sharded`.
+   */
+  readonly cluster?: RedisBackplaneClusterOptions;
+  /**
+   * Sharded pub/sub (SPUBLISH, SSUBSCRIBE: Redis 7 or later) instead of PUBLISH and SUBSCRIBE, on
+   * one Redis (`url`, `client`) or a cluster, where it is always on. Every instance of an app
+   * must use the same mode: the two kinds of channels do not see each other. On an older Redis
+   * nothing is shared, and a clear error is logged. Default false (true with `cluster`).
+   */
+  readonly sharded?: boolean;
   /**
    * An ioredis client of the application's: it is used to publish (and left open on close), and
    * a duplicate of it, owned by the backplane, subscribes.
@@ -16,9 +49,9 @@ export interface RedisBackplaneOptions {
   readonly client?: Redis;
   /** Prefix of the Redis channels, so that several apps can share one Redis. Default `nest-wamp`. */
   readonly channelPrefix?: string;
-  /** Extra ioredis options for the connections the backplane opens from `url`. */
+  /** Extra ioredis options for the connections the backplane opens from `url`, or to the nodes of `cluster`. */
   readonly redisOptions?: RedisOptions;
-  /** Events handed to Redis and not yet acknowledged by it, at most; more are dropped. Default 1000. */
+  /** Events handed to Redis (all masters together, in a cluster) and not yet acknowledged by it, at most; more are dropped. Default 1000. */
   readonly maxInFlight?: number;
   /** Bytes of those events, at most; more are dropped. Default 8 MiB. */
   readonly maxInFlightBytes?: number;
@@ -43,16 +76,20 @@ interface Limits {
   readonly pingIntervalMs: number;
   readonly requestTimeoutMs: number;
   readonly maxPendingRequests: number;
+  readonly refreshIntervalMs: number;
+}
+
+function positiveValue(option: string, given: number | undefined, fallback: number): number {
+  const value = given ?? fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`RedisBackplane option "${option}" must be a positive whole number; got ${String(given)}`);
+  }
+  return value;
 }
 
 function resolveLimits(options: RedisBackplaneOptions): Limits {
-  const positive = (option: keyof Limits, fallback: number): number => {
-    const value = options[option] ?? fallback;
-    if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new Error(`RedisBackplane option "${option}" must be a positive whole number; got ${String(options[option])}`);
-    }
-    return value;
-  };
+  const positive = (option: Exclude<keyof Limits, 'refreshIntervalMs'>, fallback: number): number =>
+    positiveValue(option, options[option], fallback);
   return {
     maxInFlight: positive('maxInFlight', 1000),
     maxInFlightBytes: positive('maxInFlightBytes', 8 * 1024 * 1024),
@@ -60,8 +97,24 @@ function resolveLimits(options: RedisBackplaneOptions): Limits {
     pingIntervalMs: positive('pingIntervalMs', 500),
     requestTimeoutMs: positive('requestTimeoutMs', 1000),
     maxPendingRequests: positive('maxPendingRequests', 1000),
+    refreshIntervalMs: positiveValue('cluster.refreshIntervalMs', options.cluster?.refreshIntervalMs, 5000),
   };
 }
+
+/** A Redis server the backplane publishes and subscribes on: the one Redis, or a master of the cluster. */
+interface Shard {
+  /** `host:port` of the master, or `url`'s / the client's server for one Redis. */
+  readonly key: string;
+  readonly publisher: ConnectionWatch;
+  readonly subscriber: ConnectionWatch;
+  /** Whether the backplane opened the publisher (an application's `client` is left alone). */
+  readonly ownsPublisher: boolean;
+  /** The channels this instance receives from this server: subscribed again on every ready. */
+  readonly channels: Set<string>;
+}
+
+/** Reads of the slot map at most this often when a node closes or answers MOVED. */
+const MIN_REFRESH_GAP_MS = 250;
 
 /**
  * Pub/sub across instances over Redis (ioredis). Each topic is a Redis channel, subscribed to only
@@ -70,6 +123,12 @@ function resolveLimits(options: RedisBackplaneOptions): Limits {
  * instances forward the bytes without re-encoding the event (`backplane-wire.ts`, which
  * `WampEmitter` speaks too). Two more channels carry `WampBroker.cluster`'s requests and answers
  * (`RedisClusterBus`).
+ *
+ * One Redis by default (`url` or `client`), with PUBLISH and SUBSCRIBE, or with sharded pub/sub
+ * (`sharded`, Redis 7). With `cluster`, a Redis Cluster: each channel is a shard channel that
+ * lives on the master of its slot, where this instance publishes and subscribes it, over two
+ * connections per master; the slot map is followed (failover, resharding), and an outage of one
+ * master only concerns the topics on its slots.
  *
  * Delivery across instances is at most once: while Redis is unreachable, local delivery goes on,
  * events for other instances are dropped (never queued), the outage is logged once, and the
@@ -85,104 +144,151 @@ export class RedisBackplane implements WampBackplane {
   readonly bus: RedisClusterBus;
   private readonly prefix: string;
   private readonly limits: Limits;
+  private readonly sharded: boolean;
+  private readonly seeds?: readonly NodeAddress[];
   private readonly watched = new Set<string>();
-  private publisher?: ConnectionWatch;
-  private subscriber?: ConnectionWatch;
-  private ownsPublisher = false;
+  /** The servers, by key: the one Redis, or the cluster's masters. */
+  private readonly shards = new Map<string, Shard>();
+  /** Where each channel this instance receives is subscribed. */
+  private readonly placement = new Map<string, Shard>();
+  private topology?: ClusterTopology;
+  private connectionOptions: RedisOptions = {};
+  private sink?: BackplaneSink;
   private watchdog?: NodeJS.Timeout;
+  private refresher?: NodeJS.Timeout;
+  private refreshTimer?: NodeJS.Timeout;
+  private refreshing = false;
+  private refreshAgain = false;
+  private lastRefresh = 0;
   private logger?: WampLogger;
   private outage = false;
+  private closed = false;
+  /** Configuration errors logged already (each once). */
+  private readonly problems = new Set<string>();
 
   constructor(private readonly options: RedisBackplaneOptions) {
-    if (!options.url === !options.client) throw new Error('RedisBackplane needs exactly one of `url` and `client`');
+    const given = [options.url, options.client, options.cluster].filter((option) => option !== undefined).length;
+    if (given !== 1) throw new Error('RedisBackplane needs exactly one of `url` and `client` (one Redis), or `cluster` (a Redis Cluster)');
+    if (options.cluster) {
+      if (options.sharded === false) {
+        throw new Error('RedisBackplane: `cluster` uses sharded pub/sub (SPUBLISH, SSUBSCRIBE); leave `sharded` unset or true');
+      }
+      if (!Array.isArray(options.cluster.nodes) || options.cluster.nodes.length === 0) {
+        throw new Error('RedisBackplane: `cluster.nodes` must list at least one node of the cluster');
+      }
+      this.seeds = options.cluster.nodes.map((node) => nodeAddress(node, 'RedisBackplane'));
+    }
+    this.sharded = options.cluster !== undefined || options.sharded === true;
     const channelPrefix = options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
     this.prefix = channelHead(channelPrefix);
     this.limits = resolveLimits(options);
-    this.bus = new RedisClusterBus(channelPrefix, this.limits.requestTimeoutMs, this.limits.maxPendingRequests, () => this.logger);
+    this.bus = new RedisClusterBus(
+      channelPrefix,
+      this.limits.requestTimeoutMs,
+      this.limits.maxPendingRequests,
+      () => this.logger,
+      this.sharded,
+    );
   }
 
   /** Events handed to Redis and not yet acknowledged, and their bytes (for tests and diagnostics). */
   get inFlight(): { readonly events: number; readonly bytes: number } {
-    return { events: this.publisher?.events ?? 0, bytes: this.publisher?.bytes ?? 0 };
+    let events = 0;
+    let bytes = 0;
+    for (const { publisher } of this.shards.values()) {
+      events += publisher.events;
+      bytes += publisher.bytes;
+    }
+    return { events, bytes };
   }
 
   /**
-   * Whether both connections are up and answering (not stalled), so that events reach the other
-   * instances: false before `start`, during an outage and after `close`.
+   * Whether every connection is up and answering (not stalled), so that events reach the other
+   * instances: false before `start`, during an outage (in a cluster, of any master) and after
+   * `close`.
    */
   connected(): boolean {
-    return this.publisher !== undefined && this.subscriber !== undefined && this.accepts(this.publisher) && this.accepts(this.subscriber);
+    if (this.shards.size === 0) return false;
+    for (const shard of this.shards.values()) if (!this.accepts(shard.publisher) || !this.accepts(shard.subscriber)) return false;
+    return true;
   }
 
   start(sink: BackplaneSink, logger: WampLogger): void {
     this.logger = logger;
-    const connectionOptions: RedisOptions = {
+    this.sink = sink;
+    this.connectionOptions = {
       // Nothing is queued while Redis is away: a publish then fails at once and is dropped.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      // Subscriptions are restored from `watched` on every ready instead (see below).
+      // Subscriptions are restored from `placement` on every ready instead (see below).
       autoResubscribe: false,
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
       ...this.options.redisOptions,
     };
-    let publisher: Redis;
-    let subscriber: Redis;
-    if (this.options.client) {
-      publisher = this.options.client;
-      subscriber = this.options.client.duplicate(connectionOptions);
+    this.bus.attach(this.sendBusMessage);
+    if (this.seeds) {
+      this.topology = new ClusterTopology(this.seeds, this.connectionOptions, Math.max(this.limits.stallTimeoutMs, 1000));
+      this.requestRefresh();
+      this.refresher = setInterval(() => this.requestRefresh(), this.limits.refreshIntervalMs).unref();
     } else {
-      publisher = new Redis(this.options.url!, connectionOptions);
-      subscriber = new Redis(this.options.url!, connectionOptions);
-      this.ownsPublisher = true;
+      let publisher: Redis;
+      let subscriber: Redis;
+      if (this.options.client) {
+        publisher = this.options.client;
+        subscriber = this.options.client.duplicate(this.connectionOptions);
+      } else {
+        publisher = new Redis(this.options.url!, this.connectionOptions);
+        subscriber = new Redis(this.options.url!, this.connectionOptions);
+      }
+      this.addShard(
+        `${publisher.options.host ?? 'localhost'}:${publisher.options.port ?? 6379}`,
+        publisher,
+        subscriber,
+        !this.options.client,
+      );
+      for (const channel of this.wantedChannels()) this.place(channel);
     }
-    this.publisher = new ConnectionWatch(publisher);
-    this.subscriber = new ConnectionWatch(subscriber);
-    for (const connection of [publisher, subscriber]) {
-      connection.on('error', (error: Error) => this.reportOutage(errorMessage(error)));
-    }
-    subscriber.on('ready', () => this.resubscribe());
-    publisher.on('ready', () => this.reportRecovery());
-    subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.receive(channel, payload, sink));
-    this.bus.attach(publisher);
     this.watchdog = setInterval(() => this.checkHealth(), this.limits.pingIntervalMs).unref();
   }
 
   publish({ topic, frame, filter }: BackplaneMessage): void {
-    const publisher = this.publisher;
-    if (!publisher || !this.accepts(publisher)) {
+    const channel = this.channel(topic);
+    const shard = this.route(channel);
+    if (!shard || !this.accepts(shard.publisher)) {
       this.dropped++;
       return;
     }
     const envelope = encodeEnvelope(this.bus.instanceId, filter);
     const size = payloadSize(envelope, frame);
-    if (publisher.events >= this.limits.maxInFlight || publisher.bytes + size > this.limits.maxInFlightBytes) {
+    const inFlight = this.shards.size === 1 ? shard.publisher : this.inFlight;
+    if (inFlight.events >= this.limits.maxInFlight || inFlight.bytes + size > this.limits.maxInFlightBytes) {
       // Redis is behind (or hung, and the watchdog has not said so yet): waiting here would only grow memory.
       this.dropped++;
       return;
     }
-    publisher.trackEvent(publisher.connection.publish(this.channel(topic), encodePayload(envelope, frame, size)), size, this.countDrop);
+    shard.publisher.trackEvent(this.send(shard.publisher.connection, channel, encodePayload(envelope, frame, size)), size, this.countDrop);
   }
 
   watch(topic: string): void {
     this.watched.add(topic);
-    const subscriber = this.subscriber?.connection;
-    if (subscriber?.status === 'ready') subscriber.subscribe(this.channel(topic)).catch(() => undefined);
+    if (this.sink) this.place(this.channel(topic));
   }
 
   unwatch(topic: string): void {
     this.watched.delete(topic);
-    const subscriber = this.subscriber?.connection;
-    if (subscriber?.status === 'ready') subscriber.unsubscribe(this.channel(topic)).catch(() => undefined);
+    this.unplace(this.channel(topic));
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.watchdog);
-    this.watchdog = undefined;
+    clearInterval(this.refresher);
+    clearTimeout(this.refreshTimer);
+    this.watchdog = this.refresher = this.refreshTimer = undefined;
     this.bus.close();
-    this.subscriber?.connection.disconnect();
-    if (this.ownsPublisher) this.publisher?.connection.disconnect();
-    this.subscriber = this.publisher = undefined;
+    for (const shard of this.shards.values()) this.closeShard(shard);
+    this.placement.clear();
   }
 
   /** Topics this instance receives from Redis (for tests and diagnostics). */
@@ -190,21 +296,125 @@ export class RedisBackplane implements WampBackplane {
     return [...this.watched];
   }
 
-  private readonly countDrop = (): void => {
+  /**
+   * Where the channels this instance receives are subscribed, by server (`host:port`), for tests
+   * and diagnostics: in a cluster, each on the master of its slot.
+   */
+  subscriptions(): Record<string, string[]> {
+    const byShard: Record<string, string[]> = {};
+    for (const shard of this.shards.values()) byShard[shard.key] = [...shard.channels];
+    return byShard;
+  }
+
+  /** The publisher of the one Redis (the stall tests read what ioredis holds on it). */
+  private get publisher(): ConnectionWatch | undefined {
+    return this.topology ? undefined : this.shards.values().next().value?.publisher;
+  }
+
+  private readonly countDrop = (error: unknown): void => {
     this.dropped++;
+    if (this.topology && errorMessage(error).startsWith('MOVED')) this.requestRefresh();
   };
+
+  /** The bus's messages go where an event on their channel would, as long as the connection is up. */
+  private readonly sendBusMessage = (channel: string, payload: string): Promise<number> | undefined => {
+    const shard = this.route(channel);
+    if (!shard || shard.publisher.connection.status !== 'ready') return undefined;
+    return this.send(shard.publisher.connection, channel, payload);
+  };
+
+  private send(connection: Redis, channel: string, payload: string | Buffer): Promise<number> {
+    return this.sharded ? (connection.spublish(channel, payload) as Promise<number>) : connection.publish(channel, payload);
+  }
 
   private channel(topic: string): string {
     return this.prefix + topic;
   }
 
-  /** Whether a connection takes commands now: connected, and not stalled. */
-  private accepts(watch: ConnectionWatch): boolean {
-    return watch.connection.status === 'ready' && !watch.stalled(this.limits.stallTimeoutMs);
+  private wantedChannels(): string[] {
+    return [...this.bus.channels, ...[...this.watched].map((topic) => this.channel(topic))];
+  }
+
+  /** The server of a channel: the one Redis, or the master of the channel's slot (if the map has one). */
+  private route(channel: string): Shard | undefined {
+    if (!this.topology) return this.shards.values().next().value;
+    const owner = this.topology.ownerOf(keySlot(channel));
+    return owner === undefined ? undefined : this.shards.get(owner);
+  }
+
+  /** Subscribes a channel where it lives now, leaving where it was (the slot moved). */
+  private place(channel: string): void {
+    const target = this.route(channel);
+    const current = this.placement.get(channel);
+    if (current === target && target?.channels.has(channel)) return;
+    if (current && current !== target) this.unplace(channel);
+    if (!target) return;
+    this.placement.set(channel, target);
+    target.channels.add(channel);
+    if (target.subscriber.connection.status === 'ready') this.subscribe(target, [channel]);
+  }
+
+  private unplace(channel: string): void {
+    const current = this.placement.get(channel);
+    if (!current) return;
+    this.placement.delete(channel);
+    current.channels.delete(channel);
+    const subscriber = current.subscriber.connection;
+    if (subscriber.status !== 'ready') return;
+    (this.sharded ? subscriber.sunsubscribe(channel) : subscriber.unsubscribe(channel)).catch(() => undefined);
+  }
+
+  /** SUBSCRIBE, or SSUBSCRIBE with the channels of one slot at a time (a cluster refuses more). */
+  private subscribe(shard: Shard, channels: string[]): void {
+    if (channels.length === 0) return;
+    const subscriber = shard.subscriber.connection;
+    if (!this.sharded) {
+      subscriber.subscribe(...channels).catch(() => undefined);
+      return;
+    }
+    const bySlot = new Map<number, string[]>();
+    for (const channel of channels) {
+      const slot = keySlot(channel);
+      const group = bySlot.get(slot);
+      if (group) group.push(channel);
+      else bySlot.set(slot, [channel]);
+    }
+    for (const group of bySlot.values()) {
+      subscriber.ssubscribe(...group).catch(() => this.topology && this.requestRefresh()); // MOVED: the map is old
+    }
+  }
+
+  private addShard(key: string, publisher: Redis, subscriber: Redis, ownsPublisher: boolean): Shard {
+    const shard: Shard = {
+      key,
+      publisher: new ConnectionWatch(publisher),
+      subscriber: new ConnectionWatch(subscriber),
+      ownsPublisher,
+      channels: new Set(),
+    };
+    this.shards.set(key, shard);
+    const current = (): boolean => this.shards.get(key) === shard && !this.closed;
+    for (const connection of [publisher, subscriber]) {
+      connection.on('error', (error: Error) => current() && this.reportOutage(this.about(shard, errorMessage(error))));
+      if (this.topology) connection.on('close', () => current() && this.requestRefresh());
+    }
+    subscriber.on('ready', () => current() && this.resubscribe(shard));
+    publisher.on('ready', () => current() && this.publisherReady(shard));
+    subscriber.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, payload: Buffer) => this.receive(channel, payload));
+    if (this.topology) subscriber.on('moved', () => current() && this.requestRefresh());
+    if (publisher.status === 'ready') this.checkServer(shard);
+    return shard;
+  }
+
+  private closeShard(shard: Shard): void {
+    if (this.shards.get(shard.key) === shard) this.shards.delete(shard.key);
+    for (const channel of shard.channels) if (this.placement.get(channel) === shard) this.placement.delete(channel);
+    shard.subscriber.connection.disconnect();
+    if (shard.ownsPublisher) shard.publisher.connection.disconnect();
   }
 
   /** A message on a topic's channel (anyone with access to Redis may publish: what is not ours is ignored), or on the bus's. */
-  private receive(channel: Buffer, payload: Buffer, sink: BackplaneSink): void {
+  private receive(channel: Buffer, payload: Buffer): void {
     const name = channel.toString('utf8');
     if (!name.startsWith(this.prefix)) {
       if (this.bus.channels.includes(name)) this.bus.receive(name, payload.toString('utf8'));
@@ -212,20 +422,95 @@ export class RedisBackplane implements WampBackplane {
     }
     const message = decodePayload(payload);
     if (!message || message.origin === this.bus.instanceId) return;
-    sink({ topic: name.slice(this.prefix.length), frame: message.frame, filter: message.filter });
+    this.sink?.({ topic: name.slice(this.prefix.length), frame: message.frame, filter: message.filter });
   }
 
-  /** (Re)subscribes every watched topic: on the first connect and after every reconnect. */
-  private resubscribe(): void {
+  /** (Re)subscribes every channel of a server: on the first connect and after every reconnect. */
+  private resubscribe(shard: Shard): void {
     this.reportRecovery();
-    const channels = [...this.bus.channels, ...[...this.watched].map((topic) => this.channel(topic))];
-    this.subscriber?.connection.subscribe(...channels).catch(() => undefined);
+    this.subscribe(shard, [...shard.channels]);
+  }
+
+  private publisherReady(shard: Shard): void {
+    this.reportRecovery();
+    this.checkServer(shard);
+  }
+
+  /** With sharded pub/sub, whether the server can do it (Redis 7, and a cluster node only with `cluster`). */
+  private checkServer(shard: Shard): void {
+    if (!this.sharded) return;
+    shard.publisher.connection.info().then(
+      (info) => {
+        const use = { owner: 'RedisBackplane', node: shard.key, sharded: true, cluster: this.topology !== undefined };
+        for (const problem of serverProblems(info, use)) this.reportProblem(problem);
+      },
+      () => undefined,
+    );
+  }
+
+  /** Reads the slot map soon (now, or once `MIN_REFRESH_GAP_MS` passed since the last read). */
+  private requestRefresh(): void {
+    if (!this.topology || this.closed || this.refreshTimer) return;
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    const delay = Math.max(0, this.lastRefresh + MIN_REFRESH_GAP_MS - Date.now());
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refreshTopology();
+    }, delay).unref();
+  }
+
+  private async refreshTopology(): Promise<void> {
+    const topology = this.topology;
+    if (!topology || this.closed) return;
+    this.refreshing = true;
+    this.lastRefresh = Date.now();
+    const ready = [...this.shards.values()].filter((shard) => this.accepts(shard.publisher)).map((shard) => shard.publisher.connection);
+    try {
+      await topology.refresh(ready);
+      if (!this.closed) this.applyTopology(topology);
+    } catch (error) {
+      if (this.closed) return;
+      const reason = errorMessage(error);
+      const problem = notAClusterProblem('RedisBackplane', reason);
+      if (problem) this.reportProblem(problem);
+      else this.reportOutage(`no node of the cluster answered CLUSTER SLOTS: ${reason}`);
+    } finally {
+      this.refreshing = false;
+      if (this.refreshAgain) {
+        this.refreshAgain = false;
+        this.requestRefresh();
+      }
+    }
+  }
+
+  /** Connects to new masters, moves the channels whose slots moved, and lets go of servers that are no longer masters. */
+  private applyTopology(topology: ClusterTopology): void {
+    const masters = topology.masters();
+    for (const node of masters.values()) {
+      if (this.shards.has(node.key)) continue;
+      const options = { ...this.connectionOptions, host: node.host, port: node.port };
+      this.addShard(node.key, new Redis(options), new Redis(options), true);
+    }
+    for (const channel of this.wantedChannels()) this.place(channel);
+    for (const shard of [...this.shards.values()]) if (!masters.has(shard.key)) this.closeShard(shard);
+    this.reportRecovery();
+  }
+
+  /** Whether a connection takes commands now: connected, and not stalled. */
+  private accepts(watch: ConnectionWatch): boolean {
+    return watch.connection.status === 'ready' && !watch.stalled(this.limits.stallTimeoutMs);
+  }
+
+  private *watches(): Generator<ConnectionWatch> {
+    for (const shard of this.shards.values()) yield* [shard.publisher, shard.subscriber];
   }
 
   /** Every `pingIntervalMs`: cuts stalled connections, pings the others, and notices a stall that cleared by itself. */
   private checkHealth(): void {
-    for (const watch of [this.publisher, this.subscriber]) {
-      if (!watch) continue;
+    for (const watch of this.watches()) {
       if (watch.stalled(this.limits.stallTimeoutMs)) setImmediate(() => this.confirmStall(watch));
       else watch.ping();
     }
@@ -237,7 +522,10 @@ export class RedisBackplane implements WampBackplane {
    * may be waiting unread. A check after the I/O phase tells a stalled Redis from a busy process.
    */
   private confirmStall(watch: ConnectionWatch): void {
-    if ((watch === this.publisher || watch === this.subscriber) && watch.stalled(this.limits.stallTimeoutMs)) this.stalled(watch);
+    if (!watch.stalled(this.limits.stallTimeoutMs)) return;
+    for (const shard of this.shards.values()) {
+      if (watch === shard.publisher || watch === shard.subscriber) this.stalled(shard, watch);
+    }
   }
 
   /**
@@ -248,23 +536,35 @@ export class RedisBackplane implements WampBackplane {
    * its handshake, taking nothing, until Redis answers again. A `client` of the application's is
    * left alone: while it stays stalled the backplane only drops.
    */
-  private stalled(watch: ConnectionWatch): void {
-    this.reportOutage(`no answer within ${this.limits.stallTimeoutMs} ms`);
-    if (watch === this.publisher && !this.ownsPublisher) return;
+  private stalled(shard: Shard, watch: ConnectionWatch): void {
+    this.reportOutage(this.about(shard, `no answer within ${this.limits.stallTimeoutMs} ms`));
+    if (watch === shard.publisher && !shard.ownsPublisher) return;
     watch.connection.stream?.destroy();
+  }
+
+  /** A reason, naming the node in a cluster (one Redis is named by the app's configuration already). */
+  private about(shard: Shard, reason: string): string {
+    return this.topology ? `node ${shard.key}: ${reason}` : reason;
   }
 
   private reportOutage(reason: string): void {
     if (this.outage) return;
     this.outage = true;
-    this.logger?.error(
-      `Redis backplane unreachable (${reason}): events reach this instance's subscribers only until it is back; retrying with backoff`,
-    );
+    const lost = this.topology
+      ? "the events of topics on that node's slots reach this instance's subscribers only until it is back"
+      : "events reach this instance's subscribers only until it is back";
+    this.logger?.error(`Redis backplane unreachable (${reason}): ${lost}; retrying with backoff`);
   }
 
   private reportRecovery(): void {
-    if (!this.outage || !this.publisher || !this.subscriber || !this.accepts(this.publisher) || !this.accepts(this.subscriber)) return;
+    if (!this.outage || !this.connected()) return;
     this.outage = false;
     this.logger?.log('Redis backplane reachable again: events are shared across instances');
+  }
+
+  private reportProblem(problem: string): void {
+    if (this.problems.has(problem)) return;
+    this.problems.add(problem);
+    this.logger?.error(problem);
   }
 }

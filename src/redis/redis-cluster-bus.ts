@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { ClusterBus, ClusterRequest, ClusterResponder } from '../cluster/cluster-bus.js';
 import { errorMessage } from '../core/errors.js';
 import type { WampLogger } from '../core/wamp-logger.js';
@@ -18,6 +17,13 @@ interface AnswerMessage {
   readonly e?: string;
 }
 
+/**
+ * Publishes a message on a channel and resolves with how many subscribers received it; undefined
+ * when it cannot be sent now (Redis is away). The backplane's, so that the bus speaks its mode
+ * (PUBLISH, or SPUBLISH on the channel's shard).
+ */
+export type BusSender = (channel: string, payload: string) => Promise<number> | undefined;
+
 interface PendingAsk {
   readonly answers: unknown[];
   /** Answers that came, errors included. */
@@ -31,7 +37,10 @@ interface PendingAsk {
 /**
  * The instances' questions and answers over the backplane's Redis connections: a request is
  * published on one channel every instance listens to; PUBLISH tells how many received it, and
- * each other instance answers on the asker's own channel. Nothing waits longer than the timeout,
+ * each other instance answers on the asker's own channel. In a Redis Cluster the channels are
+ * shard channels (SPUBLISH, SSUBSCRIBE): every instance subscribes to the request channel on the
+ * one master of its slot, so that the count is exact there too (a classic PUBLISH is broadcast
+ * to every node and counts the receivers of the node it was sent to only). Nothing waits longer than the timeout,
  * nothing is queued while Redis is away (the ask then resolves with no answers), and at most
  * `maxPending` asks wait at once (more resolve with none at once).
  */
@@ -40,19 +49,27 @@ export class RedisClusterBus implements ClusterBus {
   readonly instanceId = newOrigin();
   readonly requestChannel: string;
   readonly answerChannel: string;
+  private readonly channelHead: string;
   private readonly pending = new Map<number, PendingAsk>();
   private nextId = 1;
   private respond?: ClusterResponder;
-  private publisher?: Redis;
+  private send?: BusSender;
 
   constructor(
     /** The backplane's channel prefix (its topic channels are `<prefix>:<topic>`, so these cannot collide). */
-    private readonly prefix: string,
+    prefix: string,
     private readonly timeoutMs: number,
     private readonly maxPending: number,
     private readonly logger?: () => WampLogger | undefined,
+    /**
+     * Shard channels: all of them on one slot (a hash tag, `{<prefix>#cluster}`), so that the
+     * bus lives on one master, where SPUBLISH's count is every instance, and answers go where
+     * requests go: with that master down, operations act on this instance only, at once.
+     */
+    sharded = false,
   ) {
-    this.requestChannel = `${prefix}#cluster`;
+    this.channelHead = sharded ? `{${prefix}#cluster}` : `${prefix}#cluster`;
+    this.requestChannel = this.channelHead;
     this.answerChannel = this.answerChannelOf(this.instanceId);
   }
 
@@ -61,9 +78,9 @@ export class RedisClusterBus implements ClusterBus {
     return [this.requestChannel, this.answerChannel];
   }
 
-  /** Gives the bus the connection it publishes on (the backplane's). */
-  attach(publisher: Redis): void {
-    this.publisher = publisher;
+  /** Gives the bus the backplane's way to publish. */
+  attach(send: BusSender): void {
+    this.send = send;
   }
 
   serve(respond: ClusterResponder): void {
@@ -71,14 +88,15 @@ export class RedisClusterBus implements ClusterBus {
   }
 
   ask(request: ClusterRequest): Promise<unknown[]> {
-    const publisher = this.publisher;
-    if (!publisher || publisher.status !== 'ready' || this.pending.size >= this.maxPending) return Promise.resolve([]);
+    if (!this.send || this.pending.size >= this.maxPending) return Promise.resolve([]);
     const id = this.nextId++;
+    const message: RequestMessage = { i: id, o: this.instanceId, r: request };
+    const sent = this.send(this.requestChannel, JSON.stringify(message));
+    if (!sent) return Promise.resolve([]);
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.settle(id), this.timeoutMs).unref();
       this.pending.set(id, { answers: [], received: 0, timer, resolve });
-      const message: RequestMessage = { i: id, o: this.instanceId, r: request };
-      publisher.publish(this.requestChannel, JSON.stringify(message)).then(
+      sent.then(
         (receivers) => {
           const ask = this.pending.get(id);
           if (!ask) return;
@@ -106,7 +124,7 @@ export class RedisClusterBus implements ClusterBus {
   /** Ends every waiting ask with what it has. */
   close(): void {
     for (const id of [...this.pending.keys()]) this.settle(id);
-    this.publisher = undefined;
+    this.send = undefined;
   }
 
   private async answer({ i, o, r }: RequestMessage): Promise<void> {
@@ -120,11 +138,11 @@ export class RedisClusterBus implements ClusterBus {
       this.logger?.()?.warn(`Cluster request "${r.op}" failed: ${errorMessage(error)}`);
       answer = { i, e: errorMessage(error) };
     }
-    this.publisher?.publish(this.answerChannelOf(o), JSON.stringify(answer)).catch(() => undefined);
+    this.send?.(this.answerChannelOf(o), JSON.stringify(answer))?.catch(() => undefined);
   }
 
   private answerChannelOf(instance: string): string {
-    return `${this.prefix}#cluster:${instance}`;
+    return `${this.channelHead}:${instance}`;
   }
 
   private collect({ i, a, e }: AnswerMessage): void {
