@@ -595,7 +595,8 @@ describe('permessage-deflate', () => {
       const { client: wamp, answered } = await client({ serverNoContextTakeover: true });
       expect(answered).toBe('permessage-deflate; server_no_context_takeover');
       const { first, second } = await echoTwice(wamp);
-      expect(second).toBe(first);
+      // The same size give or take the call ids (random, so they compress a byte more or less): no reference back.
+      expect(Math.abs(second - first)).toBeLessThanOrEqual(16);
       for (let index = 0; index < 20; index++) await wamp.call('urn:echo', records(60, `s${index}`));
       await until(() => bytesHeld(server) === 2 ** 15, 'the client’s window only');
     });
