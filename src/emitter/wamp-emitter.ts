@@ -1,9 +1,13 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { encodeEvent } from '../protocol/encode.js';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
 import { channelHead, encodeEnvelope, encodePayload, newOrigin, payloadSize } from '../redis/backplane-wire.js';
+import { nodeAddress, type RedisClusterNode } from '../redis/cluster-topology.js';
 
-/** Where the emitter publishes: a Redis URL (its own connection) or an ioredis client of yours. */
+/**
+ * Where the emitter publishes: a Redis URL (its own connection), an ioredis client of yours
+ * (`Redis`, or `Cluster`), or a Redis Cluster's nodes (its own ioredis `Cluster`).
+ */
 export type WampEmitterConnection =
   | {
       /** A Redis URL (`redis://host:6379/0`); the emitter opens one connection and `close` closes it. */
@@ -11,17 +15,39 @@ export type WampEmitterConnection =
       /** Extra ioredis options for that connection. */
       readonly redisOptions?: RedisOptions;
       readonly client?: never;
+      readonly cluster?: never;
     }
   | {
-      /** An ioredis client of yours: the emitter publishes on it and leaves it open on `close`. */
-      readonly client: Redis;
+      /**
+       * An ioredis client of yours: the emitter publishes on it and leaves it open on `close`. A
+       * `Cluster` publishes with SPUBLISH, routed to the master of each channel's slot.
+       */
+      readonly client: Redis | Cluster;
       readonly url?: never;
       readonly redisOptions?: never;
+      readonly cluster?: never;
+    }
+  | {
+      /**
+       * A Redis Cluster (the apps' `RedisBackplane` has `cluster` too): the emitter opens an
+       * ioredis `Cluster` on these nodes (`{ host, port }`, `'host:port'`, `'redis://host:port'`)
+       * and publishes with SPUBLISH on the master of each channel's slot; `close` closes it.
+       */
+      readonly cluster: { readonly nodes: readonly RedisClusterNode[] };
+      /** Extra ioredis options for the connection to every node (password, TLS...). */
+      readonly redisOptions?: RedisOptions;
+      readonly url?: never;
+      readonly client?: never;
     };
 
 export type WampEmitterOptions = WampEmitterConnection & {
   /** Prefix of the Redis channels: the `channelPrefix` of the apps' `RedisBackplane`. Default `nest-wamp`. */
   readonly channelPrefix?: string;
+  /**
+   * Sharded pub/sub (SPUBLISH, Redis 7 or later), for apps whose `RedisBackplane` has `sharded`:
+   * the two kinds of channels do not see each other. Always on with a cluster. Default false.
+   */
+  readonly sharded?: boolean;
   /** Publishes handed to Redis (or waiting for its connection) and not yet answered, at most; more are rejected. Default 1000. */
   readonly maxInFlight?: number;
   /** Bytes of those publishes, at most; more are rejected. Default 8 MiB. */
@@ -57,8 +83,10 @@ const ATTEMPTING = new Set(['wait', 'connecting', 'connect']);
  * past the bounds a publish is rejected with `WampEmitterBusyError` instead of buffered.
  */
 export class WampEmitter {
-  private readonly connection: Redis;
+  /** What the emitter publishes on: one Redis's connection, or a cluster client. */
+  private readonly link: Redis | Cluster;
   private readonly owned: boolean;
+  private readonly sharded: boolean;
   private readonly head: string;
   private readonly origin = newOrigin();
   private readonly maxInFlight: number;
@@ -72,23 +100,49 @@ export class WampEmitter {
   private lastError?: Error;
 
   constructor(options: WampEmitterOptions) {
-    if (!options.url === !options.client) throw new Error('WampEmitter needs exactly one of `url` and `client`');
+    const given = [options.url, options.client, options.cluster].filter((option) => option !== undefined).length;
+    if (given !== 1) throw new Error('WampEmitter needs exactly one of `url` and `client`, or `cluster` for a Redis Cluster');
+    const cluster = options.cluster !== undefined || options.client instanceof Cluster;
+    if (cluster && options.sharded === false) {
+      throw new Error('WampEmitter: a Redis Cluster takes sharded pub/sub (SPUBLISH); leave `sharded` unset or true');
+    }
+    this.sharded = cluster || options.sharded === true;
     this.head = channelHead(options.channelPrefix);
     this.maxInFlight = positive(options, 'maxInFlight', 1000);
     this.maxInFlightBytes = positive(options, 'maxInFlightBytes', 8 * 1024 * 1024);
     this.owned = options.client === undefined;
-    this.connection =
-      options.client ??
-      new Redis(options.url!, {
-        // Nothing is queued while Redis is away: a command fails at once, and what was sent and not
-        // answered fails when the connection drops (no retry, no resend).
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        autoResendUnfulfilledCommands: false,
-        retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
-        ...options.redisOptions,
-      });
-    this.connection.on('error', this.noteError);
+    const connectionOptions: RedisOptions = {
+      // Nothing is queued while Redis is away: a command fails at once, and what was sent and not
+      // answered fails when the connection drops (no retry, no resend).
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
+      ...options.redisOptions,
+    };
+    if (options.client) this.link = options.client;
+    else if (options.cluster) {
+      if (!Array.isArray(options.cluster.nodes) || options.cluster.nodes.length === 0) {
+        throw new Error('WampEmitter: `cluster.nodes` must list at least one node of the cluster');
+      }
+      const nodes = options.cluster.nodes.map((node) => nodeAddress(node, 'WampEmitter'));
+      const { retryStrategy: _retry, enableOfflineQueue: _queue, ...nodeOptions } = connectionOptions;
+      this.link = new Cluster(
+        nodes.map(({ host, port }) => ({ host, port })),
+        {
+          enableOfflineQueue: false,
+          clusterRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 6), 5000),
+          // The node connections: no retries of their own; the cluster reconnects them.
+          redisOptions: nodeOptions,
+        },
+      );
+    } else this.link = new Redis(options.url!, connectionOptions);
+    this.link.on('error', this.noteError);
+  }
+
+  /** The connection to one Redis (the tests read what ioredis holds on it); a cluster's client otherwise. */
+  private get connection(): Redis {
+    return this.link as Redis;
   }
 
   /** Publishes waiting for Redis now, and their bytes. */
@@ -126,7 +180,7 @@ export class WampEmitter {
     const channel = this.head + topic;
     const payload = encodePayload(envelope, frame, size);
     return this.ready()
-      .then(() => this.connection.publish(channel, payload))
+      .then(() => (this.sharded ? (this.link.spublish(channel, payload) as Promise<number>) : this.link.publish(channel, payload)))
       .finally(() => {
         this.events--;
         this.bytes -= size;
@@ -142,8 +196,8 @@ export class WampEmitter {
     this.closed = true;
     for (const settle of this.waiting) settle(new Error('WampEmitter is closed'));
     this.waiting.clear();
-    this.connection.off('error', this.noteError);
-    if (this.owned) this.connection.disconnect();
+    this.link.off('error', this.noteError);
+    if (this.owned) this.link.disconnect();
   }
 
   private readonly noteError = (error: Error): void => {
@@ -152,7 +206,7 @@ export class WampEmitter {
 
   /** Resolves when the connection takes commands: at once, after the attempt under way, or never (rejects) while it is down. */
   private ready(): Promise<void> {
-    const connection = this.connection;
+    const connection = this.link;
     if (connection.status === 'ready') return Promise.resolve();
     if (!ATTEMPTING.has(connection.status)) return Promise.reject(this.unreachable());
     if (connection.status === 'wait') connection.connect().catch(() => undefined); // lazyConnect
@@ -175,7 +229,7 @@ export class WampEmitter {
   private unreachable(): Error {
     if (this.closed) return new Error('WampEmitter is closed');
     const reason = this.lastError ? `: ${this.lastError.message}` : '';
-    return new Error(`WampEmitter: Redis is unreachable (connection ${this.connection.status})${reason}`, { cause: this.lastError });
+    return new Error(`WampEmitter: Redis is unreachable (connection ${this.link.status})${reason}`, { cause: this.lastError });
   }
 }
 

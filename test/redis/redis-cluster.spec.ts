@@ -4,7 +4,8 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { WampEmitter } from '../../src/emitter/index.js';
 import { WampBroker, WampModule } from '../../src/index.js';
 import { RedisBackplane, type RedisBackplaneOptions } from '../../src/redis/index.js';
 import { keySlot } from '../../src/redis/key-slot.js';
@@ -53,6 +54,17 @@ describe('RedisBackplane cluster and sharded options', () => {
     ],
   ])('rejects %j, saying what to change', (options, message) => {
     expect(() => new RedisBackplane(options as RedisBackplaneOptions)).toThrow(message);
+  });
+
+  it('has WampEmitter take the same options', () => {
+    expect(() => new WampEmitter({ cluster: { nodes: ['h:1'] }, sharded: false })).toThrow(
+      'WampEmitter: a Redis Cluster takes sharded pub/sub (SPUBLISH); leave `sharded` unset or true',
+    );
+    expect(() => new WampEmitter({ cluster: { nodes: ['h'] }, url: 'redis://h' } as never)).toThrow(
+      'WampEmitter needs exactly one of `url` and `client`, or `cluster` for a Redis Cluster',
+    );
+    expect(() => new WampEmitter({ cluster: { nodes: [] } })).toThrow('WampEmitter: `cluster.nodes` must list at least one node');
+    expect(() => new WampEmitter({ cluster: { nodes: ['h:x'] } })).toThrow('WampEmitter: a cluster node must be');
   });
 
   it('takes nodes as { host, port }, host:port and redis:// URLs', () => {
@@ -236,6 +248,28 @@ describeCluster('RedisBackplane on a three-master Redis Cluster', () => {
     await Promise.all([onA.close(), onB.close()]);
   });
 
+  it('lets a WampEmitter publish into the cluster (cluster.nodes, or a Cluster client of yours), to every instance', async () => {
+    const [onA, onB, onC] = await subscribers(topicOn);
+    const emitter = new WampEmitter({ cluster: { nodes: cluster.seeds }, channelPrefix: prefix });
+    const yours = new Cluster(cluster.seeds);
+    const onYours = new WampEmitter({ client: yours, channelPrefix: prefix });
+    try {
+      // SPUBLISH counts the instances subscribed on the channel's master: all three.
+      for (const topic of topicOn) expect(await emitter.publish(topic, 'from the emitter')).toBe(3);
+      expect(await onYours.publish(topicOn[0], 'only-b', { eligible: onB.sessionId })).toBe(3);
+      for (const client of [onA, onB, onC]) {
+        for (const topic of topicOn) expect(await client.nextEvent(topic)).toBe('from the emitter');
+      }
+      expect(await onB.nextEvent(topicOn[0])).toBe('only-b');
+      await sleep(100);
+      expect(onA.eventsOn(topicOn[0])).toEqual(['from the emitter']);
+    } finally {
+      await Promise.all([emitter.close(), onYours.close()]);
+      yours.disconnect();
+      await Promise.all([onA, onB, onC].map((client) => client.close()));
+    }
+  });
+
   it('drops and counts the events of a killed master, keeps the others flowing with nothing held, and recovers when it is back', async () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
@@ -392,6 +426,13 @@ describeRedis('RedisBackplane with sharded pub/sub on one Redis 7', () => {
     expect((await servers[0].broker.cluster.sessions()).map((session) => session.id)).toEqual(
       expect.arrayContaining([onA.sessionId, onB.sessionId]),
     );
+    const emitter = new WampEmitter({ url: REDIS_URL, sharded: true, channelPrefix: prefix });
+    try {
+      expect(await emitter.publish(topic, 'emitted')).toBe(2);
+      for (const receiver of [onA, onB]) expect(await receiver.nextEvent(topic)).toBe('emitted');
+    } finally {
+      await emitter.close();
+    }
     const stop = servers[1].broker.cluster.on('ping', () => undefined);
     expect(await servers[0].broker.cluster.emit('ping')).toBe(1);
     stop();
