@@ -6,6 +6,8 @@ export interface Entry {
   readonly scenario: string;
   /** How the row is labelled in the results. */
   readonly label: string;
+  /** The scale scenarios' size (sessions, subscribers, rooms or rules): rows of one label are compared size by size. */
+  readonly size?: number;
   readonly peers: readonly PeerSettings[];
   readonly protocol: ProtocolName;
   readonly task: DistributiveOmit<Task, 'urls' | 'protocol'>;
@@ -32,7 +34,7 @@ export interface PlanOptions {
  * every allocation dearer, so the connect CPU is measured again (`connect`) with Node's defaults,
  * as applications run.
  */
-const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
+export const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
 
 const ALL: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp', 'nest-wamp-guarded'];
 const NO_GUARD_VARIANT: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp'];

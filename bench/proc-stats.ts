@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -51,4 +52,26 @@ export function machine(): string {
   const cores = cpuinfo.split('\n').filter((line) => line.startsWith('processor')).length;
   const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
   return `${cores} × ${model}, ${Math.round(memKb / 1024 / 1024)} GiB, Node ${process.version}`;
+}
+
+/** This process's hard limit on open files (what Node raises the soft limit to at startup, and children inherit). */
+export function openFilesLimit(): number {
+  const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  const hard = line?.[2];
+  return hard === undefined ? 1024 : hard === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(hard);
+}
+
+/**
+ * Raises this process's open-files limit (soft and hard) to `wanted` with prlimit(1), so that the
+ * peers and load generators started after inherit it; raising the hard limit needs privilege
+ * (CAP_SYS_RESOURCE), and without it the limit stays. Returns the limit now in force.
+ */
+export function raiseOpenFilesLimit(wanted: number): number {
+  if (openFilesLimit() >= wanted) return openFilesLimit();
+  try {
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${wanted}:${wanted}`], { stdio: 'ignore' });
+  } catch {
+    // not permitted here: the sizes that do not fit are clipped or left out, and the report says so
+  }
+  return openFilesLimit();
 }

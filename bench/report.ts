@@ -1,4 +1,5 @@
 import type { Measurement } from './runner.js';
+import { LIMITS_BASELINE, PACED_DELIVERIES_PER_SEC, ROOM_MEMBERS } from './scale-plan.js';
 import { median } from './stats.js';
 
 /** How a scenario's rows are shown: which figures, and which one is compared across peers. */
@@ -10,6 +11,12 @@ interface TableSpec {
   readonly columns: ReadonlyArray<readonly [header: string, figure: string, digits: number]>;
   /** Also compare this figure (e.g. p99) with the baseline. */
   readonly secondRatioOf?: string;
+  /**
+   * Scale scenarios: what the size column counts, and which size of the baseline a row is
+   * compared with: its own (default) or the smallest (a curve with no raw ws equivalent).
+   */
+  readonly sizeHeader?: string;
+  readonly baselineSize?: 'same' | 'smallest';
 }
 
 function payloadTable(title: string): TableSpec {
@@ -115,28 +122,136 @@ export const TABLES: Record<string, TableSpec> = {
     ratioOf: 'callsPerSec',
     columns: [['calls/s', 'callsPerSec', 0]],
   },
+  'scale-sessions': {
+    title:
+      'scale-sessions, memory: idle sessions from 40 % of the size to all of it (nest-wamp: each authenticated anonymously with WAMP-CRA), the peer with a 1 MB young generation; RSS over all against none, heap as the slope (after a GC each)',
+    sizeHeader: 'sessions',
+    baseline: 'raw-ws',
+    ratioOf: 'rssKbPerSession',
+    secondRatioOf: 'heapKbPerSession',
+    columns: [
+      ['RSS KB/session', 'rssKbPerSession', 2],
+      ['heap KB/session', 'heapKbPerSession', 2],
+      ['server CPU µs/connect, 1 MB young generation', 'serverCpuUsPerConnect', 0],
+    ],
+  },
+  'scale-connect': {
+    title:
+      "scale-connect: the same sessions with Node's default settings and no forced GC; server CPU over 40 % → 100 % of the size in one window (WAMP: the handshake, WELCOME and anonymous WAMP-CRA)",
+    sizeHeader: 'sessions',
+    baseline: 'raw-ws',
+    ratioOf: 'serverCpuUsPerConnect',
+    columns: [
+      ['server CPU µs/connect', 'serverCpuUsPerConnect', 0],
+      ['connects/s', 'connectsPerSec', 0],
+    ],
+  },
+  'scale-fanout': {
+    title: 'scale-fanout: one topic, closed loop (4 events in flight)',
+    sizeHeader: 'subscribers',
+    baseline: 'raw-ws',
+    ratioOf: 'deliveriesPerSec',
+    secondRatioOf: 'serverCpuUsPerDelivery',
+    columns: [
+      ['deliveries/s', 'deliveriesPerSec', 0],
+      ['server CPU µs/delivery', 'serverCpuUsPerDelivery', 2],
+      ['server CPU %', 'serverCpuPct', 0],
+      ['load-gen CPU %', 'loadgenCpuPct', 0],
+    ],
+  },
+  'scale-paced': {
+    title: `scale-paced: one topic, ${PACED_DELIVERIES_PER_SEC.toLocaleString('en-US')} deliveries/s whatever the subscribers (${PACED_DELIVERIES_PER_SEC.toLocaleString('en-US')} / subscribers events/s), publish-to-delivery latency`,
+    sizeHeader: 'subscribers',
+    baseline: 'raw-ws',
+    ratioOf: 'p99',
+    columns: [
+      ['p50 ms', 'p50', 2],
+      ['p99 ms', 'p99', 2],
+      ['deliveries', 'deliveries', 0],
+      ['load-gen CPU %', 'loadgenCpuPct', 0],
+    ],
+  },
+  'scale-rooms': {
+    title: `scale-rooms: chat rooms of ${ROOM_MEMBERS} subscribers (as many subscriber connections as rooms, each in ${ROOM_MEMBERS} rooms), 16 publishers publishing to the rooms in turn, closed loop (64 events in flight)`,
+    sizeHeader: 'rooms',
+    baseline: 'raw-ws',
+    ratioOf: 'publishesPerSec',
+    secondRatioOf: 'serverCpuUsPerDelivery',
+    columns: [
+      ['publishes/s', 'publishesPerSec', 0],
+      ['deliveries/s', 'deliveriesPerSec', 0],
+      ['server CPU µs/delivery', 'serverCpuUsPerDelivery', 2],
+      ['server CPU %', 'serverCpuPct', 0],
+      ['load-gen CPU %', 'loadgenCpuPct', 0],
+    ],
+  },
+  'scale-rules': {
+    title:
+      'scale-rules: nest-wamp with that many prefix patterns as topic rules and as the (anonymous) permission map; 8 sessions subscribe to and unsubscribe from 50 topics under the middle pattern, then publish 50 events to a topic of their own under it, per round trip',
+    sizeHeader: 'rules',
+    baseline: 'nest-wamp',
+    baselineSize: 'smallest',
+    ratioOf: 'serverCpuUsPerSubscribe',
+    secondRatioOf: 'serverCpuUsPerPublish',
+    columns: [
+      ['subscribes/s', 'subscribesPerSec', 0],
+      ['server CPU µs/(subscribe + unsubscribe)', 'serverCpuUsPerSubscribe', 2],
+      ['publishes/s', 'publishesPerSec', 0],
+      ['server CPU µs/publish', 'serverCpuUsPerPublish', 2],
+    ],
+  },
+  'scale-limits': {
+    title:
+      'scale-limits, memory: sessions at their limits (each in the same 1024 rooms; nest-wamp also with 256 CURI prefixes, authenticated anonymously), from 40 % of the size to all of it, the peer with a 1 MB young generation; as scale-sessions',
+    sizeHeader: 'sessions',
+    baseline: LIMITS_BASELINE,
+    ratioOf: 'rssKbPerSession',
+    secondRatioOf: 'heapKbPerSession',
+    columns: [
+      ['RSS KB/session', 'rssKbPerSession', 1],
+      ['heap KB/session', 'heapKbPerSession', 1],
+      ['server CPU µs/session set up', 'serverCpuUsPerConnect', 0],
+    ],
+  },
 };
 
-/** Medians per (scenario, label) and per-round ratios to the baseline. */
+/**
+ * Medians per (scenario, label, size) and per-round ratios to the baseline (the baseline's label
+ * at the same size, or at the smallest when the spec says so).
+ */
 export function summarize(measurements: Measurement[]) {
   const scenarios = [...new Set(measurements.map((measurement) => measurement.scenario))];
   return scenarios.map((scenario) => {
     const spec = TABLES[scenario];
     const rows = measurements.filter((measurement) => measurement.scenario === scenario);
-    const labels = [...new Set(rows.map((row) => row.label))];
+    const keys = [...new Map(rows.map((row) => [`${row.label}\u0000${row.size}`, { label: row.label, size: row.size }])).values()];
     const rounds = [...new Set(rows.map((row) => row.round))].sort((a, b) => a - b);
-    const figure = (label: string, round: number, name: string) =>
-      rows.find((row) => row.label === label && row.round === round)?.figures[name] ?? Number.NaN;
-    const ratios = (label: string, name: string) => rounds.map((round) => figure(label, round, name) / figure(spec.baseline, round, name));
+    const smallest = rows.reduce<number | undefined>(
+      (least, row) => (row.size === undefined || (least ?? Infinity) <= row.size ? least : row.size),
+      undefined,
+    );
+    /** One figure of one round, NaN where that run is missing. */
+    const figure = (label: string, size: number | undefined, round: number, name: string) =>
+      rows.find((row) => row.label === label && row.size === size && row.round === round)?.figures[name] ?? Number.NaN;
+    /** Per-round ratios of a figure between two rows. */
+    const ratiosBetween = (label: string, size: number | undefined, baseLabel: string, baseSize: number | undefined, name: string) =>
+      rounds.map((round) => figure(label, size, round, name) / figure(baseLabel, baseSize, round, name));
+    const ratios = (label: string, size: number | undefined, name: string) =>
+      ratiosBetween(label, size, spec.baseline, spec.baselineSize === 'smallest' ? smallest : size, name);
     return {
       scenario,
       spec,
-      rows: labels.map((label) => ({
+      rounds,
+      ratiosBetween,
+      rows: keys.map(({ label, size }) => ({
         label,
-        medians: Object.fromEntries(spec.columns.map(([, name]) => [name, median(rounds.map((round) => figure(label, round, name)))])),
-        ratios: ratios(label, spec.ratioOf),
-        ratio: median(ratios(label, spec.ratioOf)),
-        secondRatio: spec.secondRatioOf ? median(ratios(label, spec.secondRatioOf)) : undefined,
+        size,
+        medians: Object.fromEntries(
+          spec.columns.map(([, name]) => [name, median(rounds.map((round) => figure(label, size, round, name)))]),
+        ),
+        ratios: ratios(label, size, spec.ratioOf),
+        ratio: median(ratios(label, size, spec.ratioOf)),
+        secondRatio: spec.secondRatioOf ? median(ratios(label, size, spec.secondRatioOf)) : undefined,
       })),
     };
   });
@@ -152,15 +267,19 @@ const format = (value: number | undefined, digits: number) =>
 export function markdown(summary: Summary): string {
   return summary
     .map(({ spec, rows }) => {
+      const sized = spec.sizeHeader !== undefined;
+      const baseline = spec.baselineSize === 'smallest' ? `${spec.baseline} at the fewest ${spec.sizeHeader}` : spec.baseline;
       const headers = [
         'peer',
+        ...(sized ? [spec.sizeHeader!] : []),
         ...spec.columns.map(([header]) => header),
-        `× ${spec.baseline} (${spec.ratioOf})`,
-        ...(spec.secondRatioOf ? [`× ${spec.baseline} (${spec.secondRatioOf})`] : []),
+        `× ${baseline} (${spec.ratioOf})`,
+        ...(spec.secondRatioOf ? [`× ${baseline} (${spec.secondRatioOf})`] : []),
         'per-round ×',
       ];
       const lines = rows.map((row) => [
         row.label,
+        ...(sized ? [format(row.size, 0)] : []),
         ...spec.columns.map(([, name, digits]) => format(row.medians[name], digits)),
         format(row.ratio, 2),
         ...(spec.secondRatioOf ? [format(row.secondRatio, 2)] : []),
@@ -198,4 +317,45 @@ export function targets(summary: Summary): string {
     .filter(([, value]) => value !== undefined)
     .map(([name, value, ok, target]) => `| ${name} | ${target} | ${format(value, 2)} | ${ok(value!) ? 'met' : 'missed'} |`);
   return ['| target (nest-wamp vs raw ws) | wanted | measured | |', '| --- | --- | --- | --- |', ...lines].join('\n');
+}
+
+/** The scale targets of the issue, checked against the medians of per-round ratios, size by size. */
+export function scaleTargets(summary: Summary): string {
+  const table = (scenario: string) => summary.find((entry) => entry.scenario === scenario);
+  const sizesOf = (scenario: string, label: string) =>
+    (table(scenario)?.rows ?? [])
+      .filter((row) => row.label === label && row.size !== undefined)
+      .map((row) => row.size!)
+      .sort((a, b) => a - b);
+  const lines: string[] = [];
+  const check = (name: string, target: string, value: number, ok: (value: number) => boolean) => {
+    if (Number.isFinite(value)) lines.push(`| ${name} | ${target} | ${format(value, 2)} | ${ok(value) ? 'met' : 'missed'} |`);
+  };
+  const row = (scenario: string, label: string, size: number) =>
+    table(scenario)?.rows.find((entry) => entry.label === label && entry.size === size);
+  for (const size of sizesOf('scale-sessions', 'nest-wamp')) {
+    check(
+      `RSS per idle authenticated session, ${format(size, 0)} sessions`,
+      '≤ ×0.8',
+      row('scale-sessions', 'nest-wamp', size)!.ratio,
+      (v) => v <= 0.8,
+    );
+  }
+  const connect = table('scale-connect');
+  for (const size of sizesOf('scale-connect', 'nest-wamp')) {
+    check(`server CPU per connect, ${format(size, 0)} sessions`, '≤ ×1.3', row('scale-connect', 'nest-wamp', size)!.ratio, (v) => v <= 1.3);
+    const likeForLike = median(connect!.ratiosBetween('nest-wamp', size, 'raw-ws, WAMP-like exchange', size, 'serverCpuUsPerConnect'));
+    check(`server CPU per connect vs raw ws doing the same exchange, ${format(size, 0)} sessions`, '≤ ×1.0', likeForLike, (v) => v <= 1.0);
+  }
+  const within = (scenario: string, label: string, figure: string, name: string, target: string, ok: (value: number) => boolean) => {
+    const sizes = sizesOf(scenario, label);
+    if (sizes.length < 2) return;
+    const [least, most] = [sizes[0], sizes.at(-1)!];
+    const ratio = median(table(scenario)!.ratiosBetween(label, most, label, least, figure));
+    check(`${name}, ${format(most, 0)} against ${format(least, 0)}`, target, ratio, ok);
+  };
+  within('scale-fanout', 'nest-wamp', 'deliveriesPerSec', 'deliveries/s, subscribers', '≥ 0.90', (v) => v >= 0.9);
+  within('scale-rules', 'nest-wamp', 'serverCpuUsPerSubscribe', 'server CPU per subscribe, rules', '≤ 1.10', (v) => v <= 1.1);
+  within('scale-rules', 'nest-wamp', 'serverCpuUsPerPublish', 'server CPU per publish, rules', '≤ 1.10', (v) => v <= 1.1);
+  return ['| scale target (nest-wamp) | wanted | measured | |', '| --- | --- | --- | --- |', ...lines].join('\n');
 }

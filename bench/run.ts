@@ -1,15 +1,19 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { machine } from './proc-stats.js';
-import { markdown, summarize, targets } from './report.js';
+import { DEFAULT_CHARTS_DIR, type ResultsFile, writeCharts } from './charts.js';
+import { machine, openFilesLimit, raiseOpenFilesLimit } from './proc-stats.js';
+import { markdown, scaleTargets, summarize, targets } from './report.js';
 import { type Entry, plan } from './plan.js';
 import { type Measurement, runEntry } from './runner.js';
+import { SCALE_SCENARIOS, SCALE_SIZES, scalePlan } from './scale-plan.js';
 
 /**
  * `npm run bench`: every scenario against every peer, round-robin (each round runs every
- * (scenario, peer) once), then medians, per-round ratios to raw ws, and the targets.
+ * (scenario, peer) once), then medians, per-round ratios to raw ws, and the targets. The scale
+ * part (`--only scale`, or some of its scenarios by name) runs each scenario at several sizes
+ * (`--sizes full`, the default, or `--sizes smoke`) and renders its curves as SVG charts.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -21,20 +25,34 @@ async function main(): Promise<void> {
       peers: { type: 'string' },
       write: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      sizes: { type: 'string', default: 'full' },
+      charts: { type: 'string', default: DEFAULT_CHARTS_DIR },
     },
   });
   const rounds = Number(values.rounds);
-  const entries = plan({
+  if (values.sizes !== 'full' && values.sizes !== 'smoke') throw new Error(`--sizes is full or smoke, not ${values.sizes}`);
+  const sizes = values.sizes;
+  // `scale` names the whole scale part; without --only, the suite runs as before, without it.
+  const only = values.only?.split(',').flatMap((name) => (name === 'scale' ? [...SCALE_SCENARIOS] : [name]));
+  const planOptions = {
     warmupMs: Number(values.warmup),
     measureMs: Number(values.measure),
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     channelPrefix: `bench-${randomBytes(4).toString('hex')}`,
-  })
-    .filter((entry) => !values.only || values.only.split(',').includes(entry.scenario))
+  };
+  const scaling = only?.some((name) => (SCALE_SCENARIOS as readonly string[]).includes(name)) ?? false;
+  // The largest scale size needs that many connections open in the peer and in the load generator.
+  const largest = Math.max(...Object.values(SCALE_SIZES[sizes]).flat());
+  const openFiles = scaling ? raiseOpenFilesLimit(largest + 1024) : openFilesLimit();
+  const scale = scaling ? scalePlan(planOptions, SCALE_SIZES[sizes], openFiles) : { entries: [], notes: [] };
+  const entries = [...plan(planOptions), ...scale.entries]
+    .filter((entry) => (only ? only.includes(entry.scenario) : !entry.scenario.startsWith('scale-')))
     .filter((entry) => !values.peers || values.peers.split(',').includes(entry.label))
     .map((entry) => (values.profile ? withProfile(entry) : entry));
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   console.log(`nest-wamp benchmark on ${machine()}: ${entries.length} runs × ${rounds} rounds`);
+  if (scaling) console.log(`scale sizes: ${sizes}; open files limit ${openFiles}`);
+  for (const note of scale.notes) console.log(`note: ${note}`);
 
   const measurements: Measurement[] = [];
   const started = Date.now();
@@ -45,24 +63,53 @@ async function main(): Promise<void> {
       const shown = Object.entries(measurement.figures)
         .map(([name, value]) => `${name}=${Number.isInteger(value) ? value : value.toFixed(2)}`)
         .join(' ');
-      console.log(`round ${round} ${entry.scenario.padEnd(11)} ${entry.label.padEnd(28)} ${shown}`);
+      const size = entry.size === undefined ? '' : ` ×${entry.size}`;
+      console.log(`round ${round} ${entry.scenario.padEnd(11)} ${`${entry.label}${size}`.padEnd(28)} ${shown}`);
     }
   }
 
   const summary = summarize(measurements);
+  const scaleOnly = entries.every((entry) => entry.size !== undefined);
   const report = [
     `Machine: ${machine()}. Command: \`${command}\` (${rounds} rounds, ${Math.round((Date.now() - started) / 1000)} s).`,
     'Peers and the load generator are separate processes on loopback; the peer is pinned to core 0 and the load generator to core 1 (`taskset`), except in the cluster scenario. Figures are medians over the rounds; ratios are the median of per-round ratios.',
+    ...(scaling && sizes === 'smoke'
+      ? ['', '**Smoke run: tiny sizes, to check that the code runs end to end. These figures are not results.**']
+      : []),
+    ...(scale.notes.length > 0 ? ['', ...scale.notes.map((note) => `- ${note}`)] : []),
     '',
-    targets(summary),
-    '',
+    ...(scaleOnly ? [] : [targets(summary), '']),
+    ...(scaling ? [scaleTargets(summary), ''] : []),
     markdown(summary),
   ].join('\n');
   console.log(`\n${report}\n`);
   const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(`${resultsDir}latest.json`, JSON.stringify({ machine: machine(), command, measurements }, null, 2));
-  if (values.write) writeFileSync(values.write, `${report}\n`);
+  const results: ResultsFile = { machine: machine(), command, sizes: scaling ? sizes : undefined, notes: scale.notes, measurements };
+  writeFileSync(`${resultsDir}latest.json`, JSON.stringify(results, null, 2));
+  if (scaling) {
+    const charts = await writeCharts(results, values.charts);
+    console.log(`charts: ${charts.join(', ')}`);
+  }
+  if (values.write) writeReport(values.write, scaleOnly ? 'scale' : 'suite', report);
+}
+
+/**
+ * Writes the report into `file`: between its `<!-- bench:<part>:start -->` and
+ * `<!-- bench:<part>:end -->` lines when it has them (BENCHMARKS.md keeps the suite's tables and
+ * the scale part's apart), the whole file otherwise.
+ */
+function writeReport(file: string, part: 'suite' | 'scale', report: string): void {
+  const start = `<!-- bench:${part}:start -->`;
+  const end = `<!-- bench:${part}:end -->`;
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  if (from === -1 || to < from) {
+    writeFileSync(file, `${report}\n`);
+    return;
+  }
+  writeFileSync(file, `${current.slice(0, from + start.length)}\n${report}\n${current.slice(to)}`);
 }
 
 /**

@@ -22,6 +22,8 @@ interface Sample {
 export interface Measurement {
   readonly scenario: string;
   readonly label: string;
+  /** The scale scenarios' size (sessions, subscribers, rooms or rules). */
+  readonly size?: number;
   readonly round: number;
   readonly figures: Record<string, number>;
 }
@@ -126,7 +128,7 @@ export async function runEntry(entry: Entry, round: number): Promise<Measurement
     const results = await Promise.all(
       Array.from({ length: generators }, (_, index) => runGenerator(entry, urls, generators, index, pinned, sample, samples)),
     );
-    return { scenario: entry.scenario, label: entry.label, round, figures: derive(entry, results, samples) };
+    return { scenario: entry.scenario, label: entry.label, size: entry.size, round, figures: derive(entry, results, samples) };
   } finally {
     const profiling = entry.peerNodeArgs?.includes('--cpu-prof') ?? false;
     await Promise.all(peers.map(({ process: child }) => stop(child, profiling)));
@@ -162,7 +164,8 @@ async function runGenerator(
         return typed.type === 'result' ? typed.result : undefined;
       },
       `${entry.scenario} ${entry.label}`,
-      300_000,
+      // The scale scenarios' largest sizes set up tens of thousands of sessions or a million subscriptions.
+      900_000,
     );
   } finally {
     await stop(child);
@@ -208,6 +211,15 @@ function derive(entry: Entry, results: LoadResult[], samples: Map<string, Sample
       const full = points.at(-1);
       if (none && full) figures.rssKbPerSession = (full.rssKb - none.rssKb) / full.sessions;
       figures.heapKbPerSession = slope(points.map((point) => [point.sessions, point.heapKb]));
+    }
+  }
+  if (entry.task.scenario === 'rules') {
+    for (const [name, count, key] of [
+      ['subscribe', figures.subscribes, 'serverCpuUsPerSubscribe'],
+      ['publish', figures.publishes, 'serverCpuUsPerPublish'],
+    ] as const) {
+      const measuredWindow = window(`${name}-start`, `${name}-end`);
+      if (measuredWindow && count) figures[key] = (measuredWindow.cpuMs * 1000) / count;
     }
   }
   if (entry.task.scenario === 'churn') {

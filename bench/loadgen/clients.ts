@@ -4,16 +4,24 @@ import { LeanWebSocket } from './lean-websocket.js';
 
 /**
  * One connection of the load generator, the same operations in every protocol: echo requests
- * (several in flight), joining the topic, publishing to it, receiving its events.
+ * (several in flight), joining the topic, publishing to it, receiving its events. Raw ws and
+ * WAMP also serve named topics (the scale scenarios' rooms and rules), and WAMP CURI prefixes.
  */
 export interface BenchClient {
   /** Sends an echo request; `onEcho(id)` runs when its reply arrives. */
   echo(id: number, payload: unknown): void;
   onEcho: (id: number) => void;
-  /** Joins the topic; resolves once the server has registered it. */
-  subscribe(): Promise<void>;
-  publish(event: unknown): void;
+  /** Joins the topic, or these named topics; resolves once the server has registered them. */
+  subscribe(topics?: readonly string[]): Promise<void>;
+  /** Leaves a named topic (no answer: `sync` waits for it). */
+  unsubscribe(topic: string): void;
+  /** Publishes to the topic, or to a named one. */
+  publish(event: unknown, topic?: string): void;
   onEvent: (event: unknown) => void;
+  /** WAMP: defines `count` CURI prefixes (no answer: `sync` waits for them). */
+  definePrefixes(count: number): void;
+  /** One round trip: resolves once the server has handled everything sent before. */
+  sync(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,16 +31,20 @@ export interface ConnectOptions {
    * (waits for the greeting, then two echo round trips), to show what the exchange itself costs.
    */
   readonly auth?: boolean;
+  /** The local (source) address to connect from, e.g. 127.0.0.2 (raw ws and WAMP). */
+  readonly localAddress?: string;
 }
 
 export function connect(protocol: ProtocolName, url: string, options: ConnectOptions = {}): Promise<BenchClient> {
   switch (protocol) {
     case 'raw-ws':
-      return options.auth ? JsonWsClient.openWithExchange(url, rawWsCodec) : JsonWsClient.open(url, rawWsCodec);
+      return options.auth
+        ? JsonWsClient.openWithExchange(url, rawWsCodec, options.localAddress)
+        : JsonWsClient.open(url, rawWsCodec, options.localAddress);
     case 'nest-ws':
-      return JsonWsClient.open(url, nestWsCodec);
+      return JsonWsClient.open(url, nestWsCodec, options.localAddress);
     case 'wamp':
-      return WampBenchClient.open(url, options.auth ?? false);
+      return WampBenchClient.open(url, options.auth ?? false, options.localAddress);
     case 'socketio':
       return SocketIoBenchClient.open(url);
   }
@@ -40,11 +52,15 @@ export function connect(protocol: ProtocolName, url: string, options: ConnectOpt
 
 const noop = (): void => undefined;
 
+function unsupported(what: string): never {
+  throw new Error(`${what} is not served by this peer in the benchmark`);
+}
+
 /** Opens a connection and waits for the server's first message (WAMP's WELCOME, the raw peer's greeting). */
-async function openGreeted(url: string, protocols: readonly string[]): Promise<LeanWebSocket> {
+async function openGreeted(url: string, protocols: readonly string[], localAddress?: string): Promise<LeanWebSocket> {
   let greeted!: () => void;
   const greeting = new Promise<void>((resolve) => (greeted = resolve));
-  const socket = await LeanWebSocket.open(url, protocols, () => greeted());
+  const socket = await LeanWebSocket.open(url, protocols, () => greeted(), localAddress);
   await greeting;
   return socket;
 }
@@ -54,6 +70,10 @@ interface JsonCodec {
   echo(id: number, payload: unknown): string;
   subscribe: string;
   publish(event: unknown): string;
+  /** Named topics (raw ws only). */
+  join?(topic: string): string;
+  leave?(topic: string): string;
+  publishTo?(event: unknown, topic: string): string;
   /** Reads a message: an echo reply's id, the subscription ack, or an event. */
   read(message: Record<string, unknown>): { echo?: number; subscribed?: true; event?: unknown };
 }
@@ -62,6 +82,9 @@ const rawWsCodec: JsonCodec = {
   echo: (id, payload) => JSON.stringify({ i: id, d: payload }),
   subscribe: '{"s":1}',
   publish: (event) => JSON.stringify({ p: event }),
+  join: (topic) => JSON.stringify({ s: 1, t: topic }),
+  leave: (topic) => JSON.stringify({ u: topic }),
+  publishTo: (event, topic) => JSON.stringify({ p: event, t: topic }),
   read: (message) =>
     message.i !== undefined ? { echo: message.i as number } : message.s !== undefined ? { subscribed: true } : { event: message.e },
 };
@@ -78,24 +101,30 @@ const nestWsCodec: JsonCodec = {
         : { event: message.data },
 };
 
+/** Echo ids of `sync` round trips, below any the scenarios use. */
+const SYNC_IDS = -1_000_000;
+
 class JsonWsClient implements BenchClient {
   onEcho: (id: number) => void = noop;
   onEvent: (event: unknown) => void = noop;
-  private subscribed: () => void = noop;
+  /** Subscriptions waiting for their acknowledgement, in order. */
+  private subscribed: Array<() => void> = [];
+  private readonly syncs = new Map<number, () => void>();
+  private nextSync = SYNC_IDS;
   private socket!: LeanWebSocket;
 
   private constructor(private readonly codec: JsonCodec) {}
 
-  static async open(url: string, codec: JsonCodec): Promise<JsonWsClient> {
+  static async open(url: string, codec: JsonCodec, localAddress?: string): Promise<JsonWsClient> {
     const client = new JsonWsClient(codec);
-    client.socket = await LeanWebSocket.open(url, [], (text) => client.receive(text));
+    client.socket = await LeanWebSocket.open(url, [], (text) => client.receive(text), localAddress);
     return client;
   }
 
   /** Like WAMP with anonymous auth: a greeting from the server, then two round trips. */
-  static async openWithExchange(url: string, codec: JsonCodec): Promise<JsonWsClient> {
+  static async openWithExchange(url: string, codec: JsonCodec, localAddress?: string): Promise<JsonWsClient> {
     const client = new JsonWsClient(codec);
-    client.socket = await openGreeted(url, []);
+    client.socket = await openGreeted(url, [], localAddress);
     client.socket.onmessage = (text) => client.receive(text);
     for (const id of [-1, -2]) {
       await new Promise<void>((resolve) => {
@@ -111,15 +140,37 @@ class JsonWsClient implements BenchClient {
     this.socket.send(this.codec.echo(id, payload));
   }
 
-  subscribe(): Promise<void> {
-    return new Promise((resolve) => {
-      this.subscribed = resolve;
-      this.socket.send(this.codec.subscribe);
-    });
+  subscribe(topics?: readonly string[]): Promise<void> {
+    const frames = topics ? topics.map((topic) => (this.codec.join ?? unsupported)(topic)) : [this.codec.subscribe];
+    return Promise.all(
+      frames.map(
+        (frame) =>
+          new Promise<void>((resolve) => {
+            this.subscribed.push(resolve);
+            this.socket.send(frame);
+          }),
+      ),
+    ).then(noop);
   }
 
-  publish(event: unknown): void {
-    this.socket.send(this.codec.publish(event));
+  unsubscribe(topic: string): void {
+    this.socket.send((this.codec.leave ?? unsupported)(topic));
+  }
+
+  publish(event: unknown, topic?: string): void {
+    this.socket.send(topic === undefined ? this.codec.publish(event) : (this.codec.publishTo ?? unsupported)(event, topic));
+  }
+
+  definePrefixes(): void {
+    unsupported('CURI prefixes');
+  }
+
+  sync(): Promise<void> {
+    const id = this.nextSync--;
+    return new Promise((resolve) => {
+      this.syncs.set(id, resolve);
+      this.socket.send(this.codec.echo(id, null));
+    });
   }
 
   close(): Promise<void> {
@@ -128,11 +179,23 @@ class JsonWsClient implements BenchClient {
 
   private receive(text: string): void {
     const read = this.codec.read(JSON.parse(text));
-    if (read.echo !== undefined) this.onEcho(read.echo);
-    else if (read.subscribed) this.subscribed();
-    else this.onEvent(read.event);
+    if (read.echo !== undefined) {
+      const synced = read.echo <= SYNC_IDS ? this.syncs.get(read.echo) : undefined;
+      if (synced) {
+        this.syncs.delete(read.echo);
+        synced();
+      } else {
+        this.onEcho(read.echo);
+      }
+    } else if (read.subscribed) {
+      this.subscribed.shift()?.();
+    } else {
+      this.onEvent(read.event);
+    }
   }
 }
+
+const WAMP_TOPIC_JSON = JSON.stringify(WAMP_TOPIC);
 
 /** A lean WAMP v1 client: CALL/CALLRESULT, SUBSCRIBE, PUBLISH, EVENT, and anonymous WAMP-CRA. */
 class WampBenchClient implements BenchClient {
@@ -142,9 +205,9 @@ class WampBenchClient implements BenchClient {
 
   private socket!: LeanWebSocket;
 
-  static async open(url: string, auth: boolean): Promise<WampBenchClient> {
+  static async open(url: string, auth: boolean, localAddress?: string): Promise<WampBenchClient> {
     const client = new WampBenchClient();
-    client.socket = await openGreeted(url, ['wamp']);
+    client.socket = await openGreeted(url, ['wamp'], localAddress);
     client.socket.onmessage = (text) => client.receive(text);
     if (auth) {
       await client.controlCall('http://api.wamp.ws/procedure#authreq', null, null);
@@ -158,13 +221,25 @@ class WampBenchClient implements BenchClient {
   }
 
   /** SUBSCRIBE has no ack in WAMP v1: a call right after it returns once the subscription is in place. */
-  async subscribe(): Promise<void> {
-    this.socket.send(JSON.stringify([5, WAMP_TOPIC]));
-    await this.controlCall(WAMP_ECHO, null);
+  async subscribe(topics: readonly string[] = [WAMP_TOPIC]): Promise<void> {
+    for (const topic of topics) this.socket.send(JSON.stringify([5, topic]));
+    await this.sync();
   }
 
-  publish(event: unknown): void {
-    this.socket.send(`[7,${JSON.stringify(WAMP_TOPIC)},${JSON.stringify(event)}]`);
+  unsubscribe(topic: string): void {
+    this.socket.send(JSON.stringify([6, topic]));
+  }
+
+  publish(event: unknown, topic?: string): void {
+    this.socket.send(`[7,${topic === undefined ? WAMP_TOPIC_JSON : JSON.stringify(topic)},${JSON.stringify(event)}]`);
+  }
+
+  definePrefixes(count: number): void {
+    for (let index = 0; index < count; index++) this.socket.send(JSON.stringify([1, `p${index}`, `urn:bench:prefix:${index}#`]));
+  }
+
+  sync(): Promise<void> {
+    return this.controlCall(WAMP_ECHO, null);
   }
 
   close(): Promise<void> {
@@ -215,12 +290,26 @@ class SocketIoBenchClient implements BenchClient {
     this.socket.emit('echo', payload, () => this.onEcho(id));
   }
 
-  subscribe(): Promise<void> {
+  subscribe(topics?: readonly string[]): Promise<void> {
+    if (topics) unsupported('named topics');
     return new Promise((resolve) => this.socket.emit('subscribe', () => resolve()));
   }
 
-  publish(event: unknown): void {
+  unsubscribe(): void {
+    unsupported('named topics');
+  }
+
+  publish(event: unknown, topic?: string): void {
+    if (topic !== undefined) unsupported('named topics');
     this.socket.emit('publish', event);
+  }
+
+  definePrefixes(): void {
+    unsupported('CURI prefixes');
+  }
+
+  sync(): Promise<void> {
+    return new Promise((resolve) => this.socket.emit('echo', null, () => resolve()));
   }
 
   close(): Promise<void> {

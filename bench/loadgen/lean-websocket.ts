@@ -43,7 +43,7 @@ export class LeanWebSocket {
    * Connects and completes the opening handshake. `onmessage` is in place before any byte
    * arrives: a server's first message may come in the same packet as its handshake answer.
    */
-  static open(url: string, protocols: readonly string[], onmessage: (text: string) => void): Promise<LeanWebSocket> {
+  static open(url: string, protocols: readonly string[], onmessage: (text: string) => void, localAddress?: string): Promise<LeanWebSocket> {
     const { hostname, port, pathname, search } = new URL(url);
     const key = randomBytes(16).toString('base64');
     const expectedAccept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
@@ -51,6 +51,7 @@ export class LeanWebSocket {
       const socket = connect({
         host: hostname,
         port: Number(port),
+        localAddress,
         noDelay: true,
         onread: {
           buffer: READ_BUFFER,

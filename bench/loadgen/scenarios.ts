@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { latencySummary } from '../stats.js';
+import { ROOM_PREFIX, ruleTopic } from '../protocol.js';
 import { type BenchClient, connect } from './clients.js';
 import type { Task } from './task.js';
 
@@ -30,16 +31,37 @@ export async function runScenario(task: Task, mark: Mark): Promise<Record<string
       return conns(task, mark);
     case 'churn':
       return churn(task, mark);
+    case 'rooms':
+      return rooms(task, mark);
+    case 'rules':
+      return rules(task, mark);
   }
 }
 
-async function openMany(task: Task, count: number, concurrency: number, auth = false): Promise<BenchClient[]> {
+/** Connections opened so far, to spread them over the source addresses. */
+let opened = 0;
+
+/** The source address of the next connection: 127.0.0.2, 127.0.0.3, … in turn, when the task asks for several. */
+function nextLocalAddress(task: Task): string | undefined {
+  const count = task.sourceAddresses ?? 0;
+  return count > 0 ? `127.0.0.${2 + (opened++ % count)}` : undefined;
+}
+
+async function openMany(
+  task: Task,
+  count: number,
+  concurrency: number,
+  auth = false,
+  prepare?: (client: BenchClient) => Promise<void>,
+): Promise<BenchClient[]> {
   const clients: BenchClient[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
       const index = next++;
-      clients[index] = await connect(task.protocol, task.urls[index % task.urls.length], { auth });
+      const client = await connect(task.protocol, task.urls[index % task.urls.length], { auth, localAddress: nextLocalAddress(task) });
+      await prepare?.(client);
+      clients[index] = client;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
@@ -112,7 +134,7 @@ async function rpc(task: Extract<Task, { scenario: 'rpc' }>, mark: Mark): Promis
 async function subscribed(task: Task, count: number): Promise<{ publisher: BenchClient; subscribers: BenchClient[] }> {
   const subscribers = await openMany(task, count, 50);
   await Promise.all(subscribers.map((subscriber) => subscriber.subscribe()));
-  const publisher = await connect(task.protocol, task.urls[0]);
+  const publisher = await connect(task.protocol, task.urls[0], { localAddress: nextLocalAddress(task) });
   return { publisher, subscribers };
 }
 
@@ -202,8 +224,18 @@ export const CONNS_STEPS = 6;
  * otherwise CPU is sampled around the one step from `from` to `to`.
  */
 async function conns(task: Extract<Task, { scenario: 'conns' }>, mark: Mark): Promise<Record<string, number>> {
+  // At the limits: every session defines `prefixes` CURI prefixes and joins the same `subscriptions` rooms.
+  const topics = Array.from({ length: task.subscriptions ?? 0 }, (_, index) => `${ROOM_PREFIX}${index}`);
+  const prepare =
+    task.prefixes || topics.length > 0
+      ? async (client: BenchClient) => {
+          if (task.prefixes) client.definePrefixes(task.prefixes);
+          if (topics.length > 0) await client.subscribe(topics);
+          else await client.sync();
+        }
+      : undefined;
   if (task.memory) await mark('memory-none', true);
-  const clients = await openMany(task, task.from, task.concurrency, task.auth);
+  const clients = await openMany(task, task.from, task.concurrency, task.auth, prepare);
   await sleep(200);
   if (task.memory) await mark('memory-0', true);
   const steps = task.memory ? CONNS_STEPS : 1;
@@ -213,7 +245,7 @@ async function conns(task: Extract<Task, { scenario: 'conns' }>, mark: Mark): Pr
     const count = Math.min(step, task.to - clients.length);
     await mark(`connect-${index}-start`);
     const started = performance.now();
-    clients.push(...(await openMany(task, count, task.concurrency, task.auth)));
+    clients.push(...(await openMany(task, count, task.concurrency, task.auth, prepare)));
     connectMs += performance.now() - started;
     await mark(`connect-${index}-end`);
     if (!task.memory) continue;
@@ -250,4 +282,137 @@ async function churn(task: Extract<Task, { scenario: 'churn' }>, mark: Mark): Pr
     afterCallsPerSec: after.callsPerSec,
     afterOverBefore: after.callsPerSec / before.callsPerSec,
   };
+}
+
+/**
+ * Chat rooms: `rooms` topics of `perRoom` subscribers each, over `connections` subscriber
+ * connections; `publishers` other connections publish to the rooms in turn, closed loop with
+ * `window` events in flight (the next is published when one reached all of its room).
+ */
+async function rooms(task: Extract<Task, { scenario: 'rooms' }>, mark: Mark): Promise<Record<string, number>> {
+  const subscribers = await openMany(task, task.connections, 50);
+  // Room r's members are the connections r·perRoom … r·perRoom + perRoom − 1 (mod connections): distinct, and every
+  // connection in the same number of rooms (±1).
+  const roomsOf: string[][] = subscribers.map(() => []);
+  for (let room = 0; room < task.rooms; room++) {
+    for (let member = 0; member < task.perRoom; member++)
+      roomsOf[(room * task.perRoom + member) % task.connections].push(`${ROOM_PREFIX}${room}`);
+  }
+  let joinNext = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(50, subscribers.length) }, async () => {
+      while (joinNext < subscribers.length) {
+        const index = joinNext++;
+        await subscribers[index].subscribe(roomsOf[index]);
+      }
+    }),
+  );
+  const publishers = await openMany(task, task.publishers, task.publishers);
+  const received = new Map<number, number>();
+  let published = 0;
+  let completed = 0;
+  let completedMeasured = 0;
+  let deliveries = 0;
+  let measuring = false;
+  let stopped = false;
+  const pump = (): void => {
+    while (!stopped && published - completed < task.window) {
+      const seq = published++;
+      publishers[seq % publishers.length].publish({ s: seq }, `${ROOM_PREFIX}${seq % task.rooms}`);
+    }
+  };
+  for (const subscriber of subscribers) {
+    subscriber.onEvent = (event) => {
+      const seq = (event as { s: number }).s;
+      const count = (received.get(seq) ?? 0) + 1;
+      if (measuring) deliveries++;
+      if (count === task.perRoom) {
+        received.delete(seq);
+        completed++;
+        if (measuring) completedMeasured++;
+        pump();
+      } else {
+        received.set(seq, count);
+      }
+    };
+  }
+  pump();
+  await sleep(task.warmupMs);
+  await mark('measure-start');
+  measuring = true;
+  const windowStart = performance.now();
+  const loadgenCpu = cpuWindow();
+  await sleep(task.measureMs);
+  measuring = false;
+  const elapsedMs = performance.now() - windowStart;
+  const loadgenCpuPct = loadgenCpu();
+  await mark('measure-end');
+  stopped = true;
+  const drainDeadline = Date.now() + 5000;
+  while (completed < published && Date.now() < drainDeadline) await sleep(5);
+  await closeAll([...publishers, ...subscribers]);
+  return {
+    deliveries,
+    deliveriesPerSec: (deliveries * 1000) / elapsedMs,
+    publishesPerSec: (completedMeasured * 1000) / elapsedMs,
+    loadgenCpuPct,
+  };
+}
+
+/**
+ * Subscribe and publish against `rules` prefix patterns (the peer's topic rules and permission
+ * map), each over its own window: every connection subscribes to `batch` topics under the middle
+ * pattern and unsubscribes from them, then round-trips, in a loop (`subscribe-start` …
+ * `subscribe-end`); then every connection, subscribed to a topic of its own under that pattern,
+ * publishes `batch` events to it and waits until they came back (`publish-start` … `publish-end`).
+ */
+async function rules(task: Extract<Task, { scenario: 'rules' }>, mark: Mark): Promise<Record<string, number>> {
+  const clients = await openMany(task, task.connections, task.connections, true);
+  const loop = async (
+    name: 'subscribe' | 'publish',
+    plural: string,
+    batchOf: (client: BenchClient, index: number) => Promise<void>,
+  ): Promise<Record<string, number>> => {
+    let measuring = false;
+    let stopped = false;
+    let operations = 0;
+    const workers = clients.map(async (client, index) => {
+      while (!stopped) {
+        await batchOf(client, index);
+        if (measuring) operations += task.batch;
+      }
+    });
+    await sleep(task.warmupMs);
+    await mark(`${name}-start`);
+    measuring = true;
+    const windowStart = performance.now();
+    await sleep(task.measureMs);
+    measuring = false;
+    const elapsedMs = performance.now() - windowStart;
+    await mark(`${name}-end`);
+    stopped = true;
+    await Promise.all(workers);
+    return { [plural]: operations, [`${plural}PerSec`]: (operations * 1000) / elapsedMs };
+  };
+  const topicsOf = clients.map((_, index) => Array.from({ length: task.batch }, (__, k) => ruleTopic(task.rules, `c${index}-t${k}`)));
+  const subscribing = await loop('subscribe', 'subscribes', async (client, index) => {
+    await client.subscribe(topicsOf[index]);
+    for (const topic of topicsOf[index]) client.unsubscribe(topic);
+  });
+  const feeds = clients.map((_, index) => ruleTopic(task.rules, `feed-${index}`));
+  await Promise.all(clients.map((client, index) => client.subscribe([feeds[index]])));
+  const publishing = await loop(
+    'publish',
+    'publishes',
+    (client, index) =>
+      new Promise<void>((resolve) => {
+        let back = 0;
+        client.onEvent = () => {
+          if (++back === task.batch) resolve();
+        };
+        for (let k = 0; k < task.batch; k++) client.publish(k, feeds[index]);
+      }),
+  );
+  await closeAll(clients);
+  return { ...subscribing, ...publishing };
 }

@@ -6,6 +6,12 @@ interface Common {
   readonly urls: readonly string[];
   readonly warmupMs: number;
   readonly measureMs: number;
+  /**
+   * Spread the connections over this many loopback source addresses (127.0.0.2, 127.0.0.3, …),
+   * each with its own range of ephemeral ports, for tens of thousands of connections. Default:
+   * none chosen (the kernel's, 127.0.0.1).
+   */
+  readonly sourceAddresses?: number;
 }
 
 export type Task =
@@ -24,6 +30,28 @@ export type Task =
        * GC (one would leave sweeping and recompilation behind it, in the next window).
        */
       readonly memory: boolean;
+      /** WAMP: CURI prefixes each session defines once connected (to hold them at `limits.prefixes`). */
+      readonly prefixes?: number;
+      /** Rooms each session joins once connected (to hold it at `limits.subscriptions`); the same rooms for every session. */
+      readonly subscriptions?: number;
+    })
+  | (Common & {
+      readonly scenario: 'rooms';
+      /** Chat rooms, each joined by `perRoom` of the `connections` subscribers (each in `rooms × perRoom / connections` rooms). */
+      readonly rooms: number;
+      readonly perRoom: number;
+      readonly connections: number;
+      /** Publishers (not subscribers), publishing to rooms in turn; `window` events in flight over all of them. */
+      readonly publishers: number;
+      readonly window: number;
+    })
+  | (Common & {
+      readonly scenario: 'rules';
+      /** How many prefix patterns the peer has (the topics used fall under the middle one). */
+      readonly rules: number;
+      readonly connections: number;
+      /** Subscribe + unsubscribe pairs, or publishes, per round trip of each connection. */
+      readonly batch: number;
     })
   | (Common & {
       readonly scenario: 'churn';

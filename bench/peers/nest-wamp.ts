@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tap } from 'rxjs';
 import { getWampInvocation, WampModule, type WampModuleOptions, WampRpc } from '../../src/index.js';
 import { RedisBackplane } from '../../src/redis/index.js';
-import { WAMP_ECHO, WAMP_TOPIC } from '../protocol.js';
+import { ROOM_PREFIX, rulePatterns, WAMP_ECHO, WAMP_TOPIC } from '../protocol.js';
 
 /** A guard doing what guards do: read the invocation and decide. */
 @Injectable()
@@ -56,9 +56,11 @@ export interface NestWampSettings {
   readonly auth?: boolean;
   readonly redisUrl?: string;
   readonly channelPrefix?: string;
+  readonly rooms?: boolean;
+  readonly rules?: number;
 }
 
-/** nest-wamp: the echo procedure, bare or behind a guard and an interceptor, and a static topic. */
+/** nest-wamp: the echo procedure, bare or behind a guard and an interceptor, a static topic, and the scale scenarios' rooms and rules. */
 export async function startNestWamp(settings: NestWampSettings): Promise<number> {
   const app = await createNestWampApp(settings);
   await app.listen(0, '127.0.0.1');
@@ -66,9 +68,17 @@ export async function startNestWamp(settings: NestWampSettings): Promise<number>
 }
 
 export async function createNestWampApp(settings: NestWampSettings): Promise<INestApplication> {
+  const patterns = rulePatterns(settings.rules ?? 0);
+  const topics: Record<string, boolean> = { [WAMP_TOPIC]: true };
+  if (settings.rooms) topics[`${ROOM_PREFIX}*`] = true;
+  for (const pattern of patterns) topics[pattern] = true;
+  // With rules, every session gets the same map of `rules` patterns per pub/sub category.
+  const grants = Object.fromEntries(patterns.map((pattern) => [pattern, true]));
+  const shared = { rpc: true, subscribe: grants, publish: grants };
+  const permissions = patterns.length > 0 ? () => shared : () => ({ all: true });
   const options: WampModuleOptions = {
-    topics: { [WAMP_TOPIC]: true },
-    auth: settings.auth ? { allowAnonymous: true, timeoutMs: 0, permissions: () => ({ all: true }) } : undefined,
+    topics,
+    auth: settings.auth ? { allowAnonymous: true, timeoutMs: 0, permissions } : undefined,
     backplane: settings.redisUrl ? new RedisBackplane({ url: settings.redisUrl, channelPrefix: settings.channelPrefix }) : undefined,
   };
   @Module({
