@@ -5,3 +5,4 @@ export {
   type WampEmitterOptions,
   type WampEmitterRecipients,
 } from './wamp-emitter.js';
+export type { RedisClusterNode } from '../redis/backplane-wire.js';

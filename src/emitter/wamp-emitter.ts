@@ -1,8 +1,15 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { encodeEvent } from '../protocol/encode.js';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
-import { channelHead, encodeEnvelope, encodePayload, newOrigin, payloadSize } from '../redis/backplane-wire.js';
-import { nodeAddress, type RedisClusterNode } from '../redis/cluster-topology.js';
+import {
+  channelHead,
+  encodeEnvelope,
+  encodePayload,
+  newOrigin,
+  nodeAddress,
+  payloadSize,
+  type RedisClusterNode,
+} from '../redis/backplane-wire.js';
 
 /**
  * Where the emitter publishes: a Redis URL (its own connection), an ioredis client of yours

@@ -86,3 +86,36 @@ function isEnvelope(value: unknown): value is Envelope {
 function isIdList(value: unknown): value is readonly string[] | undefined {
   return value === undefined || (Array.isArray(value) && value.every((id) => typeof id === 'string'));
 }
+
+/** A node of a Redis Cluster (the backplane's and the emitter's `cluster.nodes`): `{ host, port }`, `'host:port'` or `'redis://host:port'`. */
+export type RedisClusterNode = string | { readonly host: string; readonly port: number };
+
+/** A node's address, and its key (`host:port`). */
+export interface NodeAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly key: string;
+}
+
+/** A node option as an address; a clear error for one that is not a node. */
+export function nodeAddress(node: RedisClusterNode, owner: string): NodeAddress {
+  let host: string;
+  let port: number;
+  if (typeof node === 'string') {
+    if (node.includes('://')) {
+      const url = new URL(node);
+      host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      port = url.port === '' ? 6379 : Number(url.port);
+    } else {
+      const colon = node.lastIndexOf(':');
+      host = colon === -1 ? node : node.slice(0, colon);
+      port = colon === -1 ? 6379 : Number(node.slice(colon + 1));
+    }
+  } else {
+    ({ host, port } = node ?? {});
+  }
+  if (typeof host !== 'string' || host === '' || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new Error(`${owner}: a cluster node must be { host, port }, 'host:port' or 'redis://host:port'; got ${JSON.stringify(node)}`);
+  }
+  return { host, port, key: `${host}:${port}` };
+}

@@ -1,2 +1,2 @@
 export { RedisBackplane, type RedisBackplaneClusterOptions, type RedisBackplaneOptions } from './redis-backplane.js';
-export type { RedisClusterNode } from './cluster-topology.js';
+export type { RedisClusterNode } from './backplane-wire.js';

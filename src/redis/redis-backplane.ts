@@ -2,8 +2,18 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { BackplaneMessage, BackplaneSink, WampBackplane } from '../pubsub/backplane.js';
 import { errorMessage } from '../core/errors.js';
 import type { WampLogger } from '../core/wamp-logger.js';
-import { channelHead, DEFAULT_CHANNEL_PREFIX, decodePayload, encodeEnvelope, encodePayload, payloadSize } from './backplane-wire.js';
-import { ClusterTopology, nodeAddress, type NodeAddress, type RedisClusterNode } from './cluster-topology.js';
+import {
+  channelHead,
+  DEFAULT_CHANNEL_PREFIX,
+  decodePayload,
+  encodeEnvelope,
+  encodePayload,
+  nodeAddress,
+  type NodeAddress,
+  payloadSize,
+  type RedisClusterNode,
+} from './backplane-wire.js';
+import { ClusterTopology } from './cluster-topology.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { keySlot } from './key-slot.js';
 import { RedisClusterBus } from './redis-cluster-bus.js';

@@ -2,11 +2,13 @@
 // redis-server (test/support/redis-cluster.ts), and sharded pub/sub on one Redis 7: delivery,
 // filters, WampBroker.cluster, a master killed and a master paused.
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { WampEmitter } from '../../src/emitter/index.js';
-import { WampBroker, WampModule } from '../../src/index.js';
+import { WampBroker, WampModule, WampSubscribe } from '../../src/index.js';
+import { startWampTestingApp } from '../../src/testing/index.js';
 import { RedisBackplane, type RedisBackplaneOptions } from '../../src/redis/index.js';
 import { keySlot } from '../../src/redis/key-slot.js';
 import { notAClusterProblem, serverProblems } from '../../src/redis/server-check.js';
@@ -27,6 +29,15 @@ function instance(options: RedisBackplaneOptions): Promise<TestServer> {
     imports: [WampModule.forRoot({ topics: { [`${EV}*`]: true }, backplane: new RedisBackplane(options) })],
     providers: [Ping],
   });
+}
+
+/** For the README's module, which allows no topic itself. */
+@Injectable()
+class OpenTopics {
+  @WampSubscribe('http://example.com/event#*')
+  mayJoin(): boolean {
+    return true;
+  }
 }
 
 function backplaneOf(server: TestServer): RedisBackplane {
@@ -267,6 +278,35 @@ describeCluster('RedisBackplane on a three-master Redis Cluster', () => {
       await Promise.all([emitter.close(), onYours.close()]);
       yours.disconnect();
       await Promise.all([onA, onB, onC].map((client) => client.close()));
+    }
+  });
+
+  it("runs the README's cluster module (test/fixtures/readme/redis-cluster.ts) as written, with the other instances", async () => {
+    const before = process.env.REDIS_CLUSTER_NODES;
+    process.env.REDIS_CLUSTER_NODES = cluster.seeds.map(({ host, port }) => `${host}:${port}`).join(',');
+    let readme: TestServer;
+    try {
+      const { ClusterAppModule } = await import('../fixtures/readme/redis-cluster.js'); // reads the nodes once, when evaluated
+      const moduleRef = await Test.createTestingModule({ imports: [ClusterAppModule], providers: [OpenTopics] }).compile();
+      readme = await startWampTestingApp(moduleRef, { app: { logger: false } });
+    } finally {
+      if (before === undefined) delete process.env.REDIS_CLUSTER_NODES;
+      else process.env.REDIS_CLUSTER_NODES = before;
+    }
+    // Another instance configured the same way by hand (the default channel prefix).
+    const other = await instance({ cluster: { nodes: cluster.seeds } });
+    try {
+      const topic = `${EV}readme-cluster`;
+      const subscriber = await other.connect();
+      subscriber.subscribe(topic, () => undefined);
+      let sent = 0;
+      await until(() => {
+        if (subscriber.eventsOn(topic).length === 0) readme.broker.publish(topic, { n: ++sent });
+        return subscriber.eventsOn(topic).length > 0;
+      }, 'an event from the README instance');
+      await subscriber.close();
+    } finally {
+      await Promise.all([readme.close(), other.close()]);
     }
   });
 
