@@ -44,7 +44,12 @@ async function main(): Promise<void> {
   // The largest scale size needs that many connections open in the peer and in the load generator.
   const largest = Math.max(...Object.values(SCALE_SIZES[sizes]).flat());
   const openFiles = scaling ? raiseOpenFilesLimit(largest + 1024) : openFilesLimit();
-  const scale = scaling ? scalePlan(planOptions, SCALE_SIZES[sizes], openFiles) : { entries: [], notes: [] };
+  const planned = scaling ? scalePlan(planOptions, SCALE_SIZES[sizes], openFiles) : { entries: [], notes: [] };
+  // Each note starts with the scenarios it is about: only those of the selected ones.
+  const scale = {
+    ...planned,
+    notes: planned.notes.filter((note) => only?.some((name) => note.startsWith(name) || note.includes(` ${name}`))),
+  };
   const entries = [...plan(planOptions), ...scale.entries]
     .filter((entry) => (only ? only.includes(entry.scenario) : !entry.scenario.startsWith('scale-')))
     .filter((entry) => !values.peers || values.peers.split(',').includes(entry.label))
