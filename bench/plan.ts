@@ -25,6 +25,8 @@ export interface PlanOptions {
   readonly warmupMs: number;
   readonly measureMs: number;
   readonly redisUrl: string;
+  /** A Redis Cluster's nodes (`host:port`) for the cluster scenario's sharded row; none: no such row. */
+  readonly redisClusterNodes?: readonly string[];
   readonly channelPrefix: string;
 }
 
@@ -71,12 +73,15 @@ export function plan(options: PlanOptions): Entry[] {
   };
   const rpcTask = (payloadBytes: number): Entry['task'] => ({ scenario: 'rpc', connections: 32, depth: 8, payloadBytes, ...timing });
   const fanoutTask: Entry['task'] = { scenario: 'fanout', subscribers: 200, window: 4, ...timing };
-  const cluster = (label: string, peer: PeerName, instances: number): Entry => ({
+  const cluster = (
+    label: string,
+    peer: PeerName,
+    instances: number,
+    redis: Partial<PeerSettings> = { redisUrl: options.redisUrl },
+  ): Entry => ({
     scenario: 'cluster',
     label,
-    peers: Array.from({ length: instances }, () =>
-      instances > 1 ? { peer, redisUrl: options.redisUrl, channelPrefix: options.channelPrefix } : { peer },
-    ),
+    peers: Array.from({ length: instances }, () => (instances > 1 ? { peer, ...redis, channelPrefix: options.channelPrefix } : { peer })),
     protocol: PROTOCOL_OF[peer],
     task: fanoutTask,
     pinned: false,
@@ -92,6 +97,9 @@ export function plan(options: PlanOptions): Entry[] {
     ...single('churn', NO_GUARD_VARIANT, { scenario: 'churn', cycles: 5000, concurrency: 32, connections: 32, depth: 8, ...timing }),
     cluster('nest-wamp ×1', 'nest-wamp', 1),
     cluster('nest-wamp ×2 (Redis)', 'nest-wamp', 2),
+    ...(options.redisClusterNodes
+      ? [cluster('nest-wamp ×2 (Redis Cluster)', 'nest-wamp', 2, { redisClusterNodes: options.redisClusterNodes })]
+      : []),
     cluster('socketio ×1', 'socketio', 1),
     cluster('socketio ×2 (Redis adapter)', 'socketio', 2),
     { scenario: 'loadgen', label: 'raw-ws, 1 generator', peers: [{ peer: 'raw-ws' }], protocol: 'raw-ws', task: rpcTask(16) },

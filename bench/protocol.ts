@@ -55,6 +55,8 @@ export interface PeerSettings {
   readonly rules?: number;
   /** Share pub/sub through this Redis (WAMP: RedisBackplane; socket.io: @socket.io/redis-adapter). */
   readonly redisUrl?: string;
+  /** nest-wamp: share pub/sub through this Redis Cluster (`host:port` of its nodes; RedisBackplane's sharded mode). */
+  readonly redisClusterNodes?: readonly string[];
   readonly channelPrefix?: string;
 }
 

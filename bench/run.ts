@@ -8,6 +8,7 @@ import { markdown, scaleTargets, summarize, targets } from './report.js';
 import { type Entry, plan } from './plan.js';
 import { type Measurement, runEntry } from './runner.js';
 import { SCALE_SCENARIOS, SCALE_SIZES, scalePlan } from './scale-plan.js';
+import { RedisClusterServers } from '../test/support/redis-cluster-servers.js';
 
 /**
  * `npm run bench`: every scenario against every peer, round-robin (each round runs every
@@ -16,6 +17,37 @@ import { SCALE_SCENARIOS, SCALE_SIZES, scalePlan } from './scale-plan.js';
  * (`--sizes full`, the default, or `--sizes smoke`) and renders its curves as SVG charts.
  */
 async function main(): Promise<void> {
+  const only = onlyScenarios();
+  // The cluster scenario's sharded row runs on a three-master Redis Cluster of the suite's own.
+  const redisCluster = !only || only.includes('cluster') ? await startRedisCluster() : undefined;
+  try {
+    await runSuite(
+      only,
+      redisCluster?.seeds.map(({ host, port }) => `${host}:${port}`),
+    );
+  } finally {
+    await redisCluster?.destroy();
+  }
+}
+
+/** `--only`'s scenarios (`scale` names the whole scale part); undefined: the suite without the scale part. */
+function onlyScenarios(): string[] | undefined {
+  const { values } = parseArgs({ options: { only: { type: 'string' } }, strict: false });
+  return typeof values.only === 'string'
+    ? values.only.split(',').flatMap((name) => (name === 'scale' ? [...SCALE_SCENARIOS] : [name]))
+    : undefined;
+}
+
+async function startRedisCluster(): Promise<RedisClusterServers | undefined> {
+  try {
+    return await RedisClusterServers.start(3);
+  } catch (error) {
+    console.log(`note: no Redis Cluster row (${error instanceof Error ? error.message : String(error)})`);
+    return undefined;
+  }
+}
+
+async function runSuite(only: string[] | undefined, redisClusterNodes: string[] | undefined): Promise<void> {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '3' },
@@ -32,12 +64,11 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   if (values.sizes !== 'full' && values.sizes !== 'smoke') throw new Error(`--sizes is full or smoke, not ${values.sizes}`);
   const sizes = values.sizes;
-  // `scale` names the whole scale part; without --only, the suite runs as before, without it.
-  const only = values.only?.split(',').flatMap((name) => (name === 'scale' ? [...SCALE_SCENARIOS] : [name]));
   const planOptions = {
     warmupMs: Number(values.warmup),
     measureMs: Number(values.measure),
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisClusterNodes,
     channelPrefix: `bench-${randomBytes(4).toString('hex')}`,
   };
   const scaling = only?.some((name) => (SCALE_SCENARIOS as readonly string[]).includes(name)) ?? false;

@@ -55,6 +55,7 @@ export interface NestWampSettings {
   readonly guarded?: boolean;
   readonly auth?: boolean;
   readonly redisUrl?: string;
+  readonly redisClusterNodes?: readonly string[];
   readonly channelPrefix?: string;
   readonly rooms?: boolean;
   readonly rules?: number;
@@ -65,6 +66,11 @@ export async function startNestWamp(settings: NestWampSettings): Promise<number>
   const app = await createNestWampApp(settings);
   await app.listen(0, '127.0.0.1');
   return (app.getHttpServer().address() as AddressInfo).port;
+}
+
+function backplaneOf({ redisUrl, redisClusterNodes, channelPrefix }: NestWampSettings): RedisBackplane | undefined {
+  if (redisClusterNodes) return new RedisBackplane({ cluster: { nodes: [...redisClusterNodes] }, channelPrefix });
+  return redisUrl ? new RedisBackplane({ url: redisUrl, channelPrefix }) : undefined;
 }
 
 export async function createNestWampApp(settings: NestWampSettings): Promise<INestApplication> {
@@ -79,7 +85,7 @@ export async function createNestWampApp(settings: NestWampSettings): Promise<INe
   const options: WampModuleOptions = {
     topics,
     auth: settings.auth ? { allowAnonymous: true, timeoutMs: 0, permissions } : undefined,
-    backplane: settings.redisUrl ? new RedisBackplane({ url: settings.redisUrl, channelPrefix: settings.channelPrefix }) : undefined,
+    backplane: backplaneOf(settings),
   };
   @Module({
     imports: [WampModule.forRoot(options)],
