@@ -19,6 +19,36 @@ function cpuWindow(): () => number {
   };
 }
 
+/**
+ * The measured window: the warm-up, the start mark, `measureMs` during which `window.measuring` is
+ * true, the end mark. Returns how long it lasted and the load generator's CPU meanwhile.
+ */
+async function measuredWindow(
+  window: { measuring: boolean },
+  warmupMs: number,
+  measureMs: number,
+  mark: Mark,
+  prefix = 'measure-',
+): Promise<{ elapsedMs: number; loadgenCpuPct: number }> {
+  await sleep(warmupMs);
+  await mark(`${prefix}start`);
+  window.measuring = true;
+  const windowStart = performance.now();
+  const loadgenCpu = cpuWindow();
+  await sleep(measureMs);
+  window.measuring = false;
+  const elapsedMs = performance.now() - windowStart;
+  const loadgenCpuPct = loadgenCpu();
+  await mark(`${prefix}end`);
+  return { elapsedMs, loadgenCpuPct };
+}
+
+/** Waits, at most 5 s, until what was sent before the window closed has come back. */
+async function drained(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done() && Date.now() < deadline) await sleep(5);
+}
+
 export async function runScenario(task: Task, mark: Mark): Promise<Record<string, number>> {
   switch (task.scenario) {
     case 'rpc':
@@ -89,7 +119,7 @@ async function echoLoop(
   const latencies: number[] = [];
   let nextId = 0;
   let calls = 0;
-  let measuring = false;
+  const window = { measuring: false };
   let stopped = false;
   const send = (client: BenchClient): void => {
     const id = nextId++;
@@ -100,7 +130,7 @@ async function echoLoop(
     client.onEcho = (id) => {
       const sentAt = started.get(id);
       started.delete(id);
-      if (measuring && sentAt !== undefined) {
+      if (window.measuring && sentAt !== undefined) {
         calls++;
         latencies.push(performance.now() - sentAt);
       }
@@ -108,19 +138,9 @@ async function echoLoop(
     };
   }
   for (const client of clients) for (let slot = 0; slot < depth; slot++) send(client);
-  await sleep(warmupMs);
-  await mark(`${prefix}start`);
-  measuring = true;
-  const windowStart = performance.now();
-  const loadgenCpu = cpuWindow();
-  await sleep(measureMs);
-  measuring = false;
-  const elapsedMs = performance.now() - windowStart;
-  const loadgenCpuPct = loadgenCpu();
-  await mark(`${prefix}end`);
+  const { elapsedMs, loadgenCpuPct } = await measuredWindow(window, warmupMs, measureMs, mark, prefix);
   stopped = true;
-  const drainDeadline = Date.now() + 5000;
-  while (started.size > 0 && Date.now() < drainDeadline) await sleep(5);
+  await drained(() => started.size === 0);
   return { calls, callsPerSec: (calls * 1000) / elapsedMs, loadgenCpuPct, ...latencySummary(latencies) };
 }
 
@@ -145,7 +165,7 @@ async function fanout(task: Extract<Task, { scenario: 'fanout' }>, mark: Mark): 
   let published = 0;
   let completed = 0;
   let deliveries = 0;
-  let measuring = false;
+  const window = { measuring: false };
   let stopped = false;
   const pump = (): void => {
     while (!stopped && published - completed < task.window) publisher.publish({ s: published++ });
@@ -154,7 +174,7 @@ async function fanout(task: Extract<Task, { scenario: 'fanout' }>, mark: Mark): 
     subscriber.onEvent = (event) => {
       const seq = (event as { s: number }).s;
       const count = (received.get(seq) ?? 0) + 1;
-      if (measuring) deliveries++;
+      if (window.measuring) deliveries++;
       if (count === subscribers.length) {
         received.delete(seq);
         completed++;
@@ -165,19 +185,9 @@ async function fanout(task: Extract<Task, { scenario: 'fanout' }>, mark: Mark): 
     };
   }
   pump();
-  await sleep(task.warmupMs);
-  await mark('measure-start');
-  measuring = true;
-  const windowStart = performance.now();
-  const loadgenCpu = cpuWindow();
-  await sleep(task.measureMs);
-  measuring = false;
-  const elapsedMs = performance.now() - windowStart;
-  const loadgenCpuPct = loadgenCpu();
-  await mark('measure-end');
+  const { elapsedMs, loadgenCpuPct } = await measuredWindow(window, task.warmupMs, task.measureMs, mark);
   stopped = true;
-  const drainDeadline = Date.now() + 5000;
-  while (completed < published && Date.now() < drainDeadline) await sleep(5);
+  await drained(() => completed >= published);
   await closeAll([publisher, ...subscribers]);
   return { deliveries, deliveriesPerSec: (deliveries * 1000) / elapsedMs, events: completed, loadgenCpuPct };
 }
@@ -186,10 +196,10 @@ async function fanout(task: Extract<Task, { scenario: 'fanout' }>, mark: Mark): 
 async function paced(task: Extract<Task, { scenario: 'paced' }>, mark: Mark): Promise<Record<string, number>> {
   const { publisher, subscribers } = await subscribed(task, task.subscribers);
   const latencies: number[] = [];
-  let measuring = false;
+  const window = { measuring: false };
   for (const subscriber of subscribers) {
     subscriber.onEvent = (event) => {
-      if (measuring) latencies.push(performance.now() - (event as { t: number }).t);
+      if (window.measuring) latencies.push(performance.now() - (event as { t: number }).t);
     };
   }
   const begin = performance.now();
@@ -201,14 +211,7 @@ async function paced(task: Extract<Task, { scenario: 'paced' }>, mark: Mark): Pr
       sent++;
     }
   }, 1);
-  await sleep(task.warmupMs);
-  await mark('measure-start');
-  measuring = true;
-  const loadgenCpu = cpuWindow();
-  await sleep(task.measureMs);
-  measuring = false;
-  const loadgenCpuPct = loadgenCpu();
-  await mark('measure-end');
+  const { loadgenCpuPct } = await measuredWindow(window, task.warmupMs, task.measureMs, mark);
   clearInterval(timer);
   await sleep(100);
   await closeAll([publisher, ...subscribers]);
@@ -313,7 +316,7 @@ async function rooms(task: Extract<Task, { scenario: 'rooms' }>, mark: Mark): Pr
   let completed = 0;
   let completedMeasured = 0;
   let deliveries = 0;
-  let measuring = false;
+  const window = { measuring: false };
   let stopped = false;
   const pump = (): void => {
     while (!stopped && published - completed < task.window) {
@@ -325,11 +328,11 @@ async function rooms(task: Extract<Task, { scenario: 'rooms' }>, mark: Mark): Pr
     subscriber.onEvent = (event) => {
       const seq = (event as { s: number }).s;
       const count = (received.get(seq) ?? 0) + 1;
-      if (measuring) deliveries++;
+      if (window.measuring) deliveries++;
       if (count === task.perRoom) {
         received.delete(seq);
         completed++;
-        if (measuring) completedMeasured++;
+        if (window.measuring) completedMeasured++;
         pump();
       } else {
         received.set(seq, count);
@@ -337,19 +340,9 @@ async function rooms(task: Extract<Task, { scenario: 'rooms' }>, mark: Mark): Pr
     };
   }
   pump();
-  await sleep(task.warmupMs);
-  await mark('measure-start');
-  measuring = true;
-  const windowStart = performance.now();
-  const loadgenCpu = cpuWindow();
-  await sleep(task.measureMs);
-  measuring = false;
-  const elapsedMs = performance.now() - windowStart;
-  const loadgenCpuPct = loadgenCpu();
-  await mark('measure-end');
+  const { elapsedMs, loadgenCpuPct } = await measuredWindow(window, task.warmupMs, task.measureMs, mark);
   stopped = true;
-  const drainDeadline = Date.now() + 5000;
-  while (completed < published && Date.now() < drainDeadline) await sleep(5);
+  await drained(() => completed >= published);
   await closeAll([...publishers, ...subscribers]);
   return {
     deliveries,
@@ -373,23 +366,16 @@ async function rules(task: Extract<Task, { scenario: 'rules' }>, mark: Mark): Pr
     plural: string,
     batchOf: (client: BenchClient, index: number) => Promise<void>,
   ): Promise<Record<string, number>> => {
-    let measuring = false;
+    const window = { measuring: false };
     let stopped = false;
     let operations = 0;
     const workers = clients.map(async (client, index) => {
       while (!stopped) {
         await batchOf(client, index);
-        if (measuring) operations += task.batch;
+        if (window.measuring) operations += task.batch;
       }
     });
-    await sleep(task.warmupMs);
-    await mark(`${name}-start`);
-    measuring = true;
-    const windowStart = performance.now();
-    await sleep(task.measureMs);
-    measuring = false;
-    const elapsedMs = performance.now() - windowStart;
-    await mark(`${name}-end`);
+    const { elapsedMs } = await measuredWindow(window, task.warmupMs, task.measureMs, mark, `${name}-`);
     stopped = true;
     await Promise.all(workers);
     return { [plural]: operations, [`${plural}PerSec`]: (operations * 1000) / elapsedMs };
