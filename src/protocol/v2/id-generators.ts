@@ -35,7 +35,8 @@ export class RandomIdGenerator {
  * 2^53, as the spec requires for each direction of a session.
  */
 export class SessionScopeIdGenerator {
-  private last = 0;
+  /** `last`: the ID issued last, to continue a sequence (0: start at 1). */
+  constructor(private last = 0) {}
 
   nextId(): number {
     this.last = this.last === MAX_ID ? 1 : this.last + 1;
@@ -49,7 +50,8 @@ export class SessionScopeIdGenerator {
  * taken, so an ID stays unique among the live ones even after a wrap.
  */
 export class RouterScopeIdGenerator {
-  private last = 0;
+  /** `last`: the ID issued last, to continue a sequence (0: start at 1). */
+  constructor(private last = 0) {}
 
   /** `inUse` must leave at least one ID free, or this never returns. */
   nextId(inUse?: (id: number) => boolean): number {
@@ -66,7 +68,8 @@ export class RouterScopeIdGenerator {
  * protocol error. The first must be 1, each next one the previous plus one, 1 after 2^53.
  */
 export class RequestIdSequence {
-  private last = 0;
+  /** `last`: the ID accepted last (0: the client's first request must be 1). */
+  constructor(private last = 0) {}
 
   /** The ID the client must send next. */
   get expected(): number {
