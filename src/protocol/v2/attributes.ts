@@ -1,5 +1,4 @@
-import { own } from './dict.js';
-import { isDict } from './dict.js';
+import { isDict, own } from './dict.js';
 import { isId } from './id.js';
 import type { Dict } from './messages.js';
 
