@@ -5,7 +5,9 @@ import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
  * The Redis backplane's wire format, shared by everything that speaks it (`RedisBackplane`,
  * `WampEmitter`). An event travels on the channel `<prefix>:<topic>` as a small JSON envelope
  * (origin, exclude, eligible), a newline, and the EVENT frame as the publisher encoded it, so
- * receiving instances forward the bytes without re-encoding the event.
+ * receiving instances forward the bytes without re-encoding the event. A backplane in `replay`
+ * mode publishes through a script that adds the event's replay-stream id to the envelope (`"i"`);
+ * everything else ignores it, so publishers with and without it (and `WampEmitter`) mix.
  */
 
 /** The channel prefix when none is given: several apps on one Redis each choose their own. */
@@ -17,6 +19,8 @@ interface Envelope {
   readonly o: string;
   readonly x?: readonly string[];
   readonly l?: readonly string[];
+  /** The event's id in the replay stream (`RedisBackplane`'s `replay` mode; added by Redis, in the script that publishes). */
+  readonly i?: string;
 }
 
 /** A message read off a channel. */
@@ -25,9 +29,13 @@ export interface BackplaneWireMessage {
   readonly filter: DeliveryFilter;
   /** The EVENT frame, a view into the payload. */
   readonly frame: Buffer;
+  /** Its id in the replay stream, when its publisher is in `replay` mode (instances not in that mode ignore it). */
+  readonly id?: string;
 }
 
 const NEWLINE = 0x0a;
+/** A Redis Stream id, `<ms>-<seq>`. */
+const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
 
 /** A publisher's origin: random, so that an instance knows its own messages when they come back. */
 export function newOrigin(): string {
@@ -66,21 +74,27 @@ export function encodePayload(envelope: string, frame: string | Buffer, size = p
 export function decodePayload(payload: Buffer): BackplaneWireMessage | undefined {
   const split = payload.indexOf(NEWLINE);
   if (split === -1) return undefined;
+  return decodeMessage(payload.subarray(0, split), payload.subarray(split + 1));
+}
+
+/** An envelope (its JSON, with or without the newline) and a frame, kept apart (as in the replay stream); undefined when not ours. */
+export function decodeMessage(json: Buffer, frame: Buffer): BackplaneWireMessage | undefined {
   let envelope: unknown;
   try {
-    envelope = JSON.parse(payload.subarray(0, split).toString('utf8'));
+    envelope = JSON.parse(json.toString('utf8'));
   } catch {
     return undefined;
   }
   if (!isEnvelope(envelope)) return undefined;
-  return { origin: envelope.o, filter: { exclude: envelope.x, eligible: envelope.l }, frame: payload.subarray(split + 1) };
+  const message = { origin: envelope.o, filter: { exclude: envelope.x, eligible: envelope.l }, frame };
+  return envelope.i === undefined ? message : { ...message, id: envelope.i };
 }
 
 /** Whether parsed JSON is an envelope (anyone may publish on a channel: `null` or `{"l":5}` must not get further). */
 function isEnvelope(value: unknown): value is Envelope {
   if (typeof value !== 'object' || value === null) return false;
-  const { o, x, l } = value as Record<string, unknown>;
-  return typeof o === 'string' && isIdList(x) && isIdList(l);
+  const { o, x, l, i } = value as Record<string, unknown>;
+  return typeof o === 'string' && isIdList(x) && isIdList(l) && (i === undefined || (typeof i === 'string' && STREAM_ID.test(i)));
 }
 
 function isIdList(value: unknown): value is readonly string[] | undefined {
