@@ -1,2 +1,7 @@
-export { RedisBackplane, type RedisBackplaneClusterOptions, type RedisBackplaneOptions } from './redis-backplane.js';
+export {
+  RedisBackplane,
+  type RedisBackplaneClusterOptions,
+  type RedisBackplaneOptions,
+  type RedisBackplaneReplayOptions,
+} from './redis-backplane.js';
 export type { RedisClusterNode } from './backplane-wire.js';

@@ -17,6 +17,9 @@ import { ClusterTopology } from './cluster-topology.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { keySlot } from './key-slot.js';
 import { RedisClusterBus } from './redis-cluster-bus.js';
+import { type QueuedEvent, ReplayQueue } from './replay-queue.js';
+import { ReplayReceiver } from './replay-receiver.js';
+import { ReplayStream } from './replay-stream.js';
 import { notAClusterProblem, serverProblems } from './server-check.js';
 
 /** A Redis Cluster for the backplane. */
@@ -33,6 +36,25 @@ export interface RedisBackplaneClusterOptions {
    * once (at most every 250 ms) when a node connection closes or a node answers MOVED. Default 5000 ms.
    */
   readonly refreshIntervalMs?: number;
+}
+
+/**
+ * Replay after an outage (`RedisBackplane`'s `replay`): events are also kept for a short while in a
+ * Redis Stream, so that the other instances get what was published while they, or Redis, were
+ * unreachable. Bounded by age and count; beyond the bounds delivery is at most once, as without it.
+ */
+export interface RedisBackplaneReplayOptions {
+  /**
+   * Events older than this are not replayed: neither kept by a publisher for a Redis that does
+   * not take commands, nor delivered from the stream to an instance catching up. Default 10000 ms.
+   */
+  readonly maxAgeMs?: number;
+  /**
+   * How many events the stream keeps (the last ones of the whole app, every topic together), and
+   * how many a publisher keeps while Redis does not take commands (with `maxInFlightBytes` for
+   * their bytes); the oldest go first, counted as dropped. Default 10000.
+   */
+  readonly maxEvents?: number;
 }
 
 export interface RedisBackplaneOptions {
@@ -76,6 +98,26 @@ export interface RedisBackplaneOptions {
   readonly requestTimeoutMs?: number;
   /** `WampBroker.cluster` operations waiting for answers at once, at most; more get no answers at once. Default 1000. */
   readonly maxPendingRequests?: number;
+  /**
+   * Replays to the other instances what was published during a short outage (`true` for the
+   * defaults). Each event also goes to a Redis Stream (`<channelPrefix>#replay`, the same script
+   * publishing it, in one round trip); a publisher keeps its events while Redis does not take
+   * commands and sends them, in order, when it does; an instance whose subscription was cut
+   * reads what it missed from the stream when it is back, before the live events, none twice.
+   * One Redis only (not with `cluster` or `sharded`). Every instance of the app should have it:
+   * an instance without it still receives the others' live events, but replays nothing. Off by
+   * default: delivery across instances is then at most once.
+   */
+  readonly replay?: boolean | RedisBackplaneReplayOptions;
+}
+
+/** The parts of `replay` mode: the stream, the publisher's queue, the receiver's catch-up. */
+interface Replay {
+  readonly stream: ReplayStream;
+  readonly queue: ReplayQueue;
+  readonly receiver: ReplayReceiver;
+  readonly maxEvents: number;
+  readonly maxAgeMs: number;
 }
 
 /** The bounds and timings, with the defaults filled in. */
@@ -122,6 +164,9 @@ interface Shard {
   /** The channels this instance receives from this server: subscribed again on every ready. */
   readonly channels: Set<string>;
 }
+
+/** How long a catch-up waits, at most, for the publisher to be ready (after a restart, the two connections come back on their own backoffs). */
+const PUBLISHER_WAIT_MS = 5000;
 
 /** Reads of the slot map at most this often when a node closes or answers MOVED. */
 const MIN_REFRESH_GAP_MS = 250;
@@ -175,6 +220,7 @@ export class RedisBackplane implements WampBackplane {
   private closed = false;
   /** Configuration errors logged already (each once). */
   private readonly problems = new Set<string>();
+  private readonly replayMode?: Replay;
 
   constructor(private readonly options: RedisBackplaneOptions) {
     const given = [options.url, options.client, options.cluster].filter((option) => option !== undefined).length;
@@ -199,6 +245,19 @@ export class RedisBackplane implements WampBackplane {
       () => this.logger,
       this.sharded,
     );
+    if (options.replay) this.replayMode = this.createReplay(options.replay, channelPrefix);
+  }
+
+  /**
+   * In `replay` mode: events kept for Redis now (`queued`, `queuedBytes`), and since the start
+   * the events delivered from the stream (`replayed`) and those found there but too old to be
+   * delivered (`expired`). Undefined without `replay`.
+   */
+  get replay(): { readonly queued: number; readonly queuedBytes: number; readonly replayed: number; readonly expired: number } | undefined {
+    const replay = this.replayMode;
+    if (!replay) return undefined;
+    const { queue, receiver } = replay;
+    return { queued: queue.events, queuedBytes: queue.bytes, replayed: receiver.replayed, expired: receiver.expired };
   }
 
   /** Events handed to Redis and not yet acknowledged, and their bytes (for tests and diagnostics). */
@@ -263,6 +322,10 @@ export class RedisBackplane implements WampBackplane {
   }
 
   publish({ topic, frame, filter }: BackplaneMessage): void {
+    if (this.replayMode) {
+      this.publishForReplay(this.replayMode, topic, frame, filter);
+      return;
+    }
     const channel = this.channel(topic);
     const shard = this.route(channel);
     if (!shard || !this.accepts(shard.publisher)) {
@@ -282,11 +345,13 @@ export class RedisBackplane implements WampBackplane {
 
   watch(topic: string): void {
     this.watched.add(topic);
+    this.replayMode?.receiver.watched(topic);
     if (this.sink) this.place(this.channel(topic));
   }
 
   unwatch(topic: string): void {
     this.watched.delete(topic);
+    this.replayMode?.receiver.unwatched(topic);
     this.unplace(this.channel(topic));
   }
 
@@ -297,6 +362,10 @@ export class RedisBackplane implements WampBackplane {
     clearTimeout(this.refreshTimer);
     this.watchdog = this.refresher = this.refreshTimer = undefined;
     this.bus.close();
+    if (this.replayMode) {
+      this.replayMode.receiver.close();
+      this.dropped += this.replayMode.queue.clear();
+    }
     for (const shard of this.shards.values()) this.closeShard(shard);
     this.placement.clear();
   }
@@ -374,12 +443,23 @@ export class RedisBackplane implements WampBackplane {
     (this.sharded ? subscriber.sunsubscribe(channel) : subscriber.unsubscribe(channel)).catch(() => undefined);
   }
 
-  /** SUBSCRIBE, or SSUBSCRIBE with the channels of one slot at a time (a cluster refuses more). */
-  private subscribe(shard: Shard, channels: string[]): void {
+  /**
+   * SUBSCRIBE, or SSUBSCRIBE with the channels of one slot at a time (a cluster refuses more). In
+   * `replay` mode, once Redis has acknowledged it, the receiver learns the new topics' floors and,
+   * after a resubscription (`generation`), catches up.
+   */
+  private subscribe(shard: Shard, channels: string[], generation?: number): void {
     if (channels.length === 0) return;
     const subscriber = shard.subscriber.connection;
     if (!this.sharded) {
-      subscriber.subscribe(...channels).catch(() => undefined);
+      const acknowledged = subscriber.subscribe(...channels);
+      const receiver = this.replayMode?.receiver;
+      if (receiver)
+        acknowledged.then(
+          () => receiver.subscribed(this.watched, generation),
+          () => undefined,
+        );
+      else acknowledged.catch(() => undefined);
       return;
     }
     const bySlot = new Map<number, string[]>();
@@ -412,7 +492,10 @@ export class RedisBackplane implements WampBackplane {
     publisher.on('ready', () => current() && this.publisherReady(shard));
     subscriber.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, payload: Buffer) => this.receive(channel, payload));
     if (this.topology) subscriber.on('moved', () => current() && this.requestRefresh());
-    if (publisher.status === 'ready') this.checkServer(shard);
+    if (publisher.status === 'ready') {
+      this.replayMode?.stream.load(publisher);
+      this.checkServer(shard);
+    }
     return shard;
   }
 
@@ -431,20 +514,112 @@ export class RedisBackplane implements WampBackplane {
       return;
     }
     const message = decodePayload(payload);
-    if (!message || message.origin === this.bus.instanceId) return;
+    if (!message) return;
+    if (this.replayMode) {
+      this.replayMode.receiver.live(name.slice(this.prefix.length), message);
+      return;
+    }
+    if (message.origin === this.bus.instanceId) return;
     this.sink?.({ topic: name.slice(this.prefix.length), frame: message.frame, filter: message.filter });
   }
 
   /** (Re)subscribes every channel of a server: on the first connect and after every reconnect. */
   private resubscribe(shard: Shard): void {
     this.reportRecovery();
-    this.subscribe(shard, [...shard.channels]);
+    this.subscribe(shard, [...shard.channels], this.replayMode?.receiver.resubscribing());
   }
 
   private publisherReady(shard: Shard): void {
+    if (this.replayMode) {
+      this.replayMode.stream.load(shard.publisher.connection);
+      this.drain();
+    }
     this.reportRecovery();
     this.checkServer(shard);
   }
+
+  private createReplay(given: true | RedisBackplaneReplayOptions, channelPrefix: string): Replay {
+    if (this.sharded) {
+      throw new Error(
+        'RedisBackplane: `replay` works on one Redis with PUBLISH and SUBSCRIBE only; leave out `cluster` and `sharded`, or `replay`',
+      );
+    }
+    const options = given === true ? {} : given;
+    if (typeof options !== 'object' || options === null)
+      throw new Error('RedisBackplane option "replay" must be true or { maxAgeMs?, maxEvents? }');
+    const maxAgeMs = positiveValue('replay.maxAgeMs', options.maxAgeMs, 10_000);
+    const maxEvents = positiveValue('replay.maxEvents', options.maxEvents, 10_000);
+    const stream = new ReplayStream(`${channelPrefix}#replay`, maxEvents, maxAgeMs);
+    const receiver = new ReplayReceiver({
+      stream,
+      maxEvents,
+      maxAgeMs,
+      origin: this.bus.instanceId,
+      publisher: () => this.publisherSoon(Math.min(maxAgeMs, PUBLISHER_WAIT_MS)),
+      deliver: (topic, message) => this.sink?.({ topic, frame: message.frame, filter: message.filter }),
+      logger: () => this.logger,
+    });
+    return { stream, receiver, maxEvents, maxAgeMs, queue: new ReplayQueue(maxEvents, this.limits.maxInFlightBytes, maxAgeMs) };
+  }
+
+  /**
+   * In `replay` mode an event goes through the stream's script; while Redis does not take it (down,
+   * stalled, or behind: the in-flight bounds), and while older events wait, it waits in the queue.
+   */
+  private publishForReplay(replay: Replay, topic: string, frame: string | Buffer, filter: BackplaneMessage['filter']): void {
+    const envelope = encodeEnvelope(this.bus.instanceId, filter);
+    const event: QueuedEvent = { topic, channel: this.channel(topic), envelope, frame, size: payloadSize(envelope, frame), at: Date.now() };
+    const publisher = this.publisher;
+    if (replay.queue.events === 0 && publisher && this.takesNow(publisher, event.size)) this.append(replay, publisher, event, 0);
+    else this.dropped += replay.queue.push(event);
+  }
+
+  /**
+   * The publisher once it takes commands: now, or when it is ready again (it reconnects on its own
+   * backoff, the subscriber on its), or undefined after `waitMs`.
+   */
+  private publisherSoon(waitMs: number): Promise<Redis | undefined> {
+    const publisher = this.publisher;
+    if (!publisher || this.closed) return Promise.resolve(undefined);
+    if (this.accepts(publisher)) return Promise.resolve(publisher.connection);
+    const connection = publisher.connection;
+    return new Promise((resolve) => {
+      const ready = (): void => {
+        clearTimeout(timer);
+        resolve(this.closed ? undefined : connection);
+      };
+      const timer = setTimeout(() => {
+        connection.off('ready', ready);
+        resolve(undefined);
+      }, waitMs).unref();
+      connection.once('ready', ready);
+    });
+  }
+
+  /** Whether the connection takes an event of `size` bytes now: up, answering, and within the in-flight bounds. */
+  private takesNow(publisher: ConnectionWatch, size: number): boolean {
+    return this.accepts(publisher) && publisher.events < this.limits.maxInFlight && publisher.bytes + size <= this.limits.maxInFlightBytes;
+  }
+
+  private append(replay: Replay, publisher: ConnectionWatch, event: QueuedEvent, ageMs: number): void {
+    const reply = replay.stream.append(publisher.connection, event.channel, event.topic, event.envelope, event.frame, ageMs);
+    publisher.trackEvent(reply, event.size, this.countDrop);
+    if (replay.queue.events > 0) reply.then(this.drain, this.drain);
+  }
+
+  /** Sends what the queue kept, oldest first, as far as the connection takes it now; goes on as Redis answers. */
+  private readonly drain = (): void => {
+    const replay = this.replayMode;
+    const publisher = this.publisher;
+    if (!replay || !publisher || this.closed) return;
+    const { queue } = replay;
+    const now = Date.now();
+    this.dropped += queue.expire(now);
+    for (let event = queue.peek(); event && this.takesNow(publisher, event.size); event = queue.peek()) {
+      queue.shift();
+      this.append(replay, publisher, event, now - event.at);
+    }
+  };
 
   /** With sharded pub/sub, whether the server can do it (Redis 7, and a cluster node only with `cluster`). */
   private checkServer(shard: Shard): void {
@@ -525,6 +700,7 @@ export class RedisBackplane implements WampBackplane {
       else watch.ping();
     }
     this.reportRecovery();
+    if (this.replayMode && this.replayMode.queue.events > 0) this.drain(); // a stall that cleared by itself, and ageing
   }
 
   /**
@@ -562,7 +738,9 @@ export class RedisBackplane implements WampBackplane {
     this.outage = true;
     const lost = this.topology
       ? "the events of topics on that node's slots reach this instance's subscribers only until it is back"
-      : "events reach this instance's subscribers only until it is back";
+      : this.replayMode
+        ? `events reach this instance's subscribers only, and are kept for the others (at most ${this.replayMode.maxEvents}, for ${this.replayMode.maxAgeMs} ms) until it is back`
+        : "events reach this instance's subscribers only until it is back";
     this.logger?.error(`Redis backplane unreachable (${reason}): ${lost}; retrying with backoff`);
   }
 
