@@ -165,7 +165,10 @@ interface Shard {
   readonly channels: Set<string>;
 }
 
-/** How long a catch-up waits, at most, for the publisher to be ready (after a restart, the two connections come back on their own backoffs). */
+/**
+ * How long a catch-up waits, at most, for the publisher to be ready, holding live events meanwhile:
+ * after a restart the two connections come back on their own backoffs (at most 5 s apart).
+ */
 const PUBLISHER_WAIT_MS = 5000;
 
 /** Reads of the slot map at most this often when a node closes or answers MOVED. */
@@ -553,9 +556,10 @@ export class RedisBackplane implements WampBackplane {
     const receiver = new ReplayReceiver({
       stream,
       maxEvents,
+      maxHeldBytes: this.limits.maxInFlightBytes,
       maxAgeMs,
       origin: this.bus.instanceId,
-      publisher: () => this.publisherSoon(Math.min(maxAgeMs, PUBLISHER_WAIT_MS)),
+      publisher: () => this.publisherSoon(PUBLISHER_WAIT_MS),
       deliver: (topic, message) => this.sink?.({ topic, frame: message.frame, filter: message.filter }),
       logger: () => this.logger,
     });

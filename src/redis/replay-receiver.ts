@@ -8,6 +8,8 @@ import { compareIds, idTime, type ReplayStream, type StreamEntry, type StreamId 
 export interface ReplayReceiverContext {
   readonly stream: ReplayStream;
   readonly maxEvents: number;
+  /** Bytes of the live messages held during a catch-up, at most (the backplane's `maxInFlightBytes`). */
+  readonly maxHeldBytes: number;
   readonly maxAgeMs: number;
   /** The backplane's own origin: its events come back on its channels and are not delivered again. */
   readonly origin: string;
@@ -55,6 +57,7 @@ export class ReplayReceiver {
   private readonly floors = new Map<string, StreamId | PendingFloor>();
   /** Live messages held during a catch-up, in arrival order; undefined when none is under way. */
   private held?: { topic: string; message: BackplaneWireMessage }[];
+  private heldBytes = 0;
   /** Counts subscriber connections: a catch-up stops when its connection has been replaced. */
   private generation = 0;
 
@@ -101,15 +104,22 @@ export class ReplayReceiver {
   close(): void {
     this.generation++;
     this.held = undefined;
+    this.heldBytes = 0;
   }
 
   private hold(topic: string, message: BackplaneWireMessage): void {
     const held = this.held!;
-    if (held.length >= this.context.maxEvents) {
+    while (
+      held.length > 0 &&
+      (held.length >= this.context.maxEvents || this.heldBytes + message.frame.length > this.context.maxHeldBytes)
+    ) {
       // The oldest held message is still in the stream, where the catch-up reads it, if it has an id.
-      if (held.shift()!.message.id === undefined) this.missed++;
+      const oldest = held.shift()!.message;
+      this.heldBytes -= oldest.frame.length;
+      if (oldest.id === undefined) this.missed++;
     }
     held.push({ topic, message });
+    this.heldBytes += message.frame.length;
   }
 
   private readFloors(topics: Iterable<string>): void {
@@ -194,6 +204,7 @@ export class ReplayReceiver {
     this.replayedUpTo = caughtUpTo;
     const held = this.held ?? [];
     this.held = undefined;
+    this.heldBytes = 0;
     for (const { topic, message } of held) this.live(topic, message);
   }
 }

@@ -266,7 +266,9 @@ describeRedis('RedisBackplane replay', () => {
     await until(() => numbers(onB).length >= 10, 'the young events at b', 5000);
     await sleep(200);
     expect(numbers(onB)).toEqual(range(10, 20));
-    expect(backplaneOf(b).replay).toMatchObject({ replayed: 10, expired: 10 });
+    const { replayed, expired } = backplaneOf(b).replay!;
+    expect(expired).toBe(10);
+    expect(replayed).toBeGreaterThanOrEqual(10); // and crossDelivery's last event, when it was still on its way as b was cut
   }, 20_000);
 
   it('replays only the last maxEvents events of the app: the stream keeps no more', async () => {
