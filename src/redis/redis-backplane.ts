@@ -193,6 +193,10 @@ const MIN_REFRESH_GAP_MS = 250;
  * connections retry with backoff and resubscribe when Redis is back. What is in flight to Redis
  * is bounded (count and bytes), and a Redis that stops answering with its connections up (hung,
  * stopped, overloaded) is an outage too: its connections are cut, which frees what ioredis holds.
+ * With `replay` (one Redis), a short outage is bridged instead, within bounds: events also go to a
+ * Redis Stream, a publisher keeps its events until Redis takes them, and an instance whose
+ * subscription was cut catches up from the stream (`replay-stream.ts`, `replay-queue.ts`,
+ * `replay-receiver.ts`).
  */
 export class RedisBackplane implements WampBackplane {
   /** Events that could not be handed to Redis (it was down, stalled, or too far behind), since the start. */
