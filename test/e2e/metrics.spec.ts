@@ -13,7 +13,7 @@ import { WampHealthIndicator } from '../../src/terminus/index.js';
 import { WampCallError, WampHandshakeError, WampTestClient } from '../../src/testing/index.js';
 import { AppModule as ReadmeExampleModule } from '../fixtures/readme/metrics-example.js';
 import { freePort } from '../support/free-port.js';
-import { parsePrometheusText, type Scrape } from '../support/prometheus-text.js';
+import { parsePrometheusText, type Scrape, isPrometheusTextType } from '../support/prometheus-text.js';
 import { BareWebSocketPeer } from '../support/raw-wamp-socket.js';
 import { describeWithRedis, DisposableRedis } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
@@ -115,7 +115,7 @@ function http(server: TestServer, path: string): Promise<Response> {
 async function scrape(server: TestServer, path = '/metrics'): Promise<Scrape> {
   const response = await http(server, path);
   expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+  expect(isPrometheusTextType(response.headers.get('content-type'))).toBe(true);
   return parsePrometheusText(await response.text());
 }
 

@@ -56,3 +56,12 @@ export function parsePrometheusText(text: string): Scrape {
     names: () => [...new Set([...samples.keys()].map((key) => key.replace(/\{.*$/, '')))],
   };
 }
+
+/**
+ * Whether a Content-Type is Prometheus's text format 0.0.4, whatever the order of its parameters
+ * (Express 5 early releases write `charset` first, later ones `version`).
+ */
+export function isPrometheusTextType(contentType: string | null): boolean {
+  const [mediaType, ...parameters] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());
+  return mediaType === 'text/plain' && parameters.includes('version=0.0.4');
+}
