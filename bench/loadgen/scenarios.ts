@@ -158,38 +158,51 @@ async function subscribed(task: Task, count: number): Promise<{ publisher: Bench
   return { publisher, subscribers };
 }
 
-/** Closed loop: up to `window` events in flight; the next is published when one reached every subscriber. */
-async function fanout(task: Extract<Task, { scenario: 'fanout' }>, mark: Mark): Promise<Record<string, number>> {
-  const { publisher, subscribers } = await subscribed(task, task.subscribers);
+/**
+ * A closed loop of events `{ s: seq }`: up to `inFlight` in flight, `publish(seq)` sends the next
+ * once an earlier one has reached `recipients` subscribers. `measure` runs the measured window,
+ * then stops publishing and waits for what is in flight; the counts are read after it.
+ */
+function closedLoop(subscribers: readonly BenchClient[], recipients: number, inFlight: number, publish: (seq: number) => void) {
   const received = new Map<number, number>();
-  let published = 0;
-  let completed = 0;
-  let deliveries = 0;
   const window = { measuring: false };
   let stopped = false;
+  const loop = { published: 0, completed: 0, completedMeasured: 0, deliveries: 0, measure };
   const pump = (): void => {
-    while (!stopped && published - completed < task.window) publisher.publish({ s: published++ });
+    while (!stopped && loop.published - loop.completed < inFlight) publish(loop.published++);
   };
   for (const subscriber of subscribers) {
     subscriber.onEvent = (event) => {
       const seq = (event as { s: number }).s;
       const count = (received.get(seq) ?? 0) + 1;
-      if (window.measuring) deliveries++;
-      if (count === subscribers.length) {
+      if (window.measuring) loop.deliveries++;
+      if (count === recipients) {
         received.delete(seq);
-        completed++;
+        loop.completed++;
+        if (window.measuring) loop.completedMeasured++;
         pump();
       } else {
         received.set(seq, count);
       }
     };
   }
-  pump();
-  const { elapsedMs, loadgenCpuPct } = await measuredWindow(window, task.warmupMs, task.measureMs, mark);
-  stopped = true;
-  await drained(() => completed >= published);
+  async function measure(task: { warmupMs: number; measureMs: number }, mark: Mark): Promise<{ elapsedMs: number; loadgenCpuPct: number }> {
+    pump();
+    const result = await measuredWindow(window, task.warmupMs, task.measureMs, mark);
+    stopped = true;
+    await drained(() => loop.completed >= loop.published);
+    return result;
+  }
+  return loop;
+}
+
+/** Closed loop: up to `window` events in flight; the next is published when one reached every subscriber. */
+async function fanout(task: Extract<Task, { scenario: 'fanout' }>, mark: Mark): Promise<Record<string, number>> {
+  const { publisher, subscribers } = await subscribed(task, task.subscribers);
+  const loop = closedLoop(subscribers, subscribers.length, task.window, (seq) => publisher.publish({ s: seq }));
+  const { elapsedMs, loadgenCpuPct } = await loop.measure(task, mark);
   await closeAll([publisher, ...subscribers]);
-  return { deliveries, deliveriesPerSec: (deliveries * 1000) / elapsedMs, events: completed, loadgenCpuPct };
+  return { deliveries: loop.deliveries, deliveriesPerSec: (loop.deliveries * 1000) / elapsedMs, events: loop.completed, loadgenCpuPct };
 }
 
 /** Open loop: `rate` events per second; each carries its send time, and every delivery's latency is recorded. */
@@ -311,43 +324,15 @@ async function rooms(task: Extract<Task, { scenario: 'rooms' }>, mark: Mark): Pr
     }),
   );
   const publishers = await openMany(task, task.publishers, task.publishers);
-  const received = new Map<number, number>();
-  let published = 0;
-  let completed = 0;
-  let completedMeasured = 0;
-  let deliveries = 0;
-  const window = { measuring: false };
-  let stopped = false;
-  const pump = (): void => {
-    while (!stopped && published - completed < task.window) {
-      const seq = published++;
-      publishers[seq % publishers.length].publish({ s: seq }, `${ROOM_PREFIX}${seq % task.rooms}`);
-    }
-  };
-  for (const subscriber of subscribers) {
-    subscriber.onEvent = (event) => {
-      const seq = (event as { s: number }).s;
-      const count = (received.get(seq) ?? 0) + 1;
-      if (window.measuring) deliveries++;
-      if (count === task.perRoom) {
-        received.delete(seq);
-        completed++;
-        if (window.measuring) completedMeasured++;
-        pump();
-      } else {
-        received.set(seq, count);
-      }
-    };
-  }
-  pump();
-  const { elapsedMs, loadgenCpuPct } = await measuredWindow(window, task.warmupMs, task.measureMs, mark);
-  stopped = true;
-  await drained(() => completed >= published);
+  const loop = closedLoop(subscribers, task.perRoom, task.window, (seq) =>
+    publishers[seq % publishers.length].publish({ s: seq }, `${ROOM_PREFIX}${seq % task.rooms}`),
+  );
+  const { elapsedMs, loadgenCpuPct } = await loop.measure(task, mark);
   await closeAll([...publishers, ...subscribers]);
   return {
-    deliveries,
-    deliveriesPerSec: (deliveries * 1000) / elapsedMs,
-    publishesPerSec: (completedMeasured * 1000) / elapsedMs,
+    deliveries: loop.deliveries,
+    deliveriesPerSec: (loop.deliveries * 1000) / elapsedMs,
+    publishesPerSec: (loop.completedMeasured * 1000) / elapsedMs,
     loadgenCpuPct,
   };
 }
