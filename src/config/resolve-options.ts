@@ -150,8 +150,16 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
   };
 }
 
-/** Messages smaller than this are sent uncompressed by default. */
-export const DEFAULT_COMPRESSION_THRESHOLD = 1024;
+/** What `compression: true` means, and each field's default (README, "Compression"). */
+export const DEFAULT_COMPRESSION: PerMessageDeflateOptions = {
+  threshold: 1024,
+  level: 6,
+  memLevel: 8,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: false,
+};
 
 function resolveCompression(compression: WampModuleOptions['compression']): PerMessageDeflateOptions | undefined {
   if (compression === undefined || compression === false) return undefined;
@@ -160,19 +168,31 @@ function resolveCompression(compression: WampModuleOptions['compression']): PerM
     fail('compression', 'true, false or { threshold?, level?, memLevel?, serverMaxWindowBits?, clientMaxWindowBits?, ... }', given);
   }
   WampOptionsError.rejectUnknownKeys(given, COMPRESSION_KEYS, 'compression.');
-  const threshold = given.threshold ?? DEFAULT_COMPRESSION_THRESHOLD;
+  const threshold = given.threshold ?? DEFAULT_COMPRESSION.threshold;
   if (!Number.isInteger(threshold) || threshold < 0) fail('compression.threshold', 'a whole number of bytes, 0 or more', threshold);
   for (const flag of ['serverNoContextTakeover', 'clientNoContextTakeover'] as const) {
     if (given[flag] !== undefined && typeof given[flag] !== 'boolean') fail(`compression.${flag}`, 'true or false', given[flag]);
   }
   return {
     threshold,
-    level: integerIn(given.level, 6, 1, 9, 'compression.level'),
-    memLevel: integerIn(given.memLevel, 8, 1, 9, 'compression.memLevel'),
-    serverMaxWindowBits: integerIn(given.serverMaxWindowBits, 15, 9, 15, 'compression.serverMaxWindowBits'),
-    clientMaxWindowBits: integerIn(given.clientMaxWindowBits, 15, 8, 15, 'compression.clientMaxWindowBits'),
-    serverNoContextTakeover: given.serverNoContextTakeover ?? true,
-    clientNoContextTakeover: given.clientNoContextTakeover ?? false,
+    level: integerIn(given.level, DEFAULT_COMPRESSION.level, 1, 9, 'compression.level'),
+    memLevel: integerIn(given.memLevel, DEFAULT_COMPRESSION.memLevel, 1, 9, 'compression.memLevel'),
+    serverMaxWindowBits: integerIn(
+      given.serverMaxWindowBits,
+      DEFAULT_COMPRESSION.serverMaxWindowBits,
+      9,
+      15,
+      'compression.serverMaxWindowBits',
+    ),
+    clientMaxWindowBits: integerIn(
+      given.clientMaxWindowBits,
+      DEFAULT_COMPRESSION.clientMaxWindowBits,
+      8,
+      15,
+      'compression.clientMaxWindowBits',
+    ),
+    serverNoContextTakeover: given.serverNoContextTakeover ?? DEFAULT_COMPRESSION.serverNoContextTakeover,
+    clientNoContextTakeover: given.clientNoContextTakeover ?? DEFAULT_COMPRESSION.clientNoContextTakeover,
   };
 }
 

@@ -3,6 +3,7 @@ import { FrameReader, type FrameSink } from '../../src/websocket/frame-reader.js
 import { Opcode } from '../../src/websocket/frames.js';
 import { PerMessageDeflateNegotiator } from '../../src/websocket/permessage-deflate.js';
 import { parseExtensionOffers } from '../../src/websocket/extension-header.js';
+import { DEFAULT_COMPRESSION } from '../../src/config/resolve-options.js';
 import { constants as zlib, deflateRawSync } from 'node:zlib';
 import { clientFrame } from '../support/websocket-frames.js';
 
@@ -256,15 +257,9 @@ describe('FrameReader', () => {
         onCloseFrame: (code, reason) => seen.push({ kind: 'close', code, reason }),
         onViolation: (code, reason) => seen.push({ kind: 'violation', code, reason }),
       };
-      const codec = new PerMessageDeflateNegotiator({
-        threshold: 0,
-        level: 6,
-        memLevel: 8,
-        serverMaxWindowBits: 15,
-        clientMaxWindowBits: 15,
-        serverNoContextTakeover: true,
-        clientNoContextTakeover: false,
-      }).negotiate(parseExtensionOffers(header))!.codec;
+      const codec = new PerMessageDeflateNegotiator({ ...DEFAULT_COMPRESSION, threshold: 0 }).negotiate(
+        parseExtensionOffers(header),
+      )!.codec;
       const frameReader = new FrameReader(sink, { maxPayload, maxFragments: 16 }, codec);
       return { push: (...chunks) => chunks.forEach((chunk) => frameReader.push(chunk)), seen };
     }

@@ -8,17 +8,11 @@ import {
   PerMessageDeflateNegotiator,
   type PerMessageDeflateOptions,
 } from '../../src/websocket/permessage-deflate.js';
+import { DEFAULT_COMPRESSION } from '../../src/config/resolve-options.js';
 import { readServerFrame } from '../support/websocket-frames.js';
 
-const DEFAULTS: PerMessageDeflateOptions = {
-  threshold: 0,
-  level: 6,
-  memLevel: 8,
-  serverMaxWindowBits: 15,
-  clientMaxWindowBits: 15,
-  serverNoContextTakeover: true,
-  clientNoContextTakeover: false,
-};
+/** The module's defaults, every message compressed. */
+const DEFAULTS: PerMessageDeflateOptions = { ...DEFAULT_COMPRESSION, threshold: 0 };
 
 const offer = (header: string) => parseExtensionOffers(header)[0];
 
