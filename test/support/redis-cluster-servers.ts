@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { REDIS_SERVER, redisAnswers } from './redis-server.js';
 import { until } from './until.js';
-
-export const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 
 /** One redis-server of the cluster: its client port, its cluster bus port, its directory (nodes.conf). */
 interface ClusterNodeProcess {
@@ -120,22 +119,7 @@ export class RedisClusterServers {
     await until(
       async () => {
         if (child.exitCode !== null) throw new Error(`redis-server on port ${node.port} exited (${child.exitCode})`);
-        const client = new Redis({
-          host: '127.0.0.1',
-          port: node.port,
-          lazyConnect: true,
-          retryStrategy: () => null,
-          maxRetriesPerRequest: 0,
-        });
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          return (await client.ping()) === 'PONG';
-        } catch {
-          return false;
-        } finally {
-          client.disconnect();
-        }
+        return redisAnswers(`redis://127.0.0.1:${node.port}`);
       },
       `redis-server on port ${node.port} to start`,
       10_000,

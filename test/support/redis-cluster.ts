@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { REDIS_SERVER } from './redis-cluster-servers.js';
+import { REDIS_SERVER } from './redis-server.js';
 
 export { RedisClusterServers } from './redis-cluster-servers.js';
 

@@ -1,27 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { Redis } from 'ioredis';
 import type { WampTestClient } from '../../src/testing/index.js';
 import { freePort } from './free-port.js';
 import { sleep, until } from './until.js';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+import { REDIS_SERVER, REDIS_URL, redisAnswers } from './redis-server.js';
 
-/** Whether a Redis answers at `url` (within a second). */
-export async function redisAnswers(url = REDIS_URL): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+export { REDIS_URL, redisAnswers } from './redis-server.js';
 
 /**
  * `describe` when Redis answers; otherwise `describe.skip` with a loud notice, or a failure when
