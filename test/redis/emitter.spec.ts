@@ -10,27 +10,21 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import ts from 'typescript';
-import { WampModule } from '../../src/index.js';
 import { encodeEvent } from '../../src/protocol/encode.js';
 import { RedisBackplane } from '../../src/redis/index.js';
 import { WampEmitter, WampEmitterBusyError } from '../../src/emitter/index.js';
 import type { WampTestClient } from '../../src/testing/index.js';
 import { describeWithRedis, DisposableRedis, REDIS_URL } from '../support/redis.js';
-import { startApp, type TestServer } from '../support/start-app.js';
+import { type TestServer } from '../support/start-app.js';
 import { until, within } from '../support/until.js';
+import { EV, startBackplaneApp } from '../support/backplane-app.js';
 
-const EV = 'http://example.com/event#';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = join(ROOT, 'src/emitter/index.ts');
 /** An event of about 1 KB. */
 const KB_EVENT = { text: 'x'.repeat(1000) };
 
 /** An instance of an app on the Redis at `url` (channelPrefix undefined: the backplane's default). */
-function instance(url: string, channelPrefix?: string): Promise<TestServer> {
-  return startApp({
-    imports: [WampModule.forRoot({ topics: { [`${EV}*`]: true }, backplane: new RedisBackplane({ url, channelPrefix }) })],
-  });
-}
 
 /** Waits until `count` instances have subscribed to the channel on Redis. */
 async function channelSubscribers(redis: Redis, channel: string, count: number): Promise<void> {
@@ -166,7 +160,10 @@ describeRedis('WampEmitter: two instances on one Redis', () => {
     prefix = `emitter-${randomBytes(6).toString('hex')}`;
     redis = new Redis(REDIS_URL);
     emitter = new WampEmitter({ url: REDIS_URL, channelPrefix: prefix });
-    [a, b] = await Promise.all([instance(REDIS_URL, prefix), instance(REDIS_URL, prefix)]);
+    [a, b] = await Promise.all([
+      startBackplaneApp({ url: REDIS_URL, channelPrefix: prefix }),
+      startBackplaneApp({ url: REDIS_URL, channelPrefix: prefix }),
+    ]);
   });
   afterAll(async () => {
     await emitter?.close();
@@ -257,7 +254,7 @@ describeRedis('WampEmitter: two instances on one Redis', () => {
     const clients = await subscribers(topic);
     const stranger = new WampEmitter({ url: REDIS_URL, channelPrefix: `${prefix}-other` });
     const byDefault = new WampEmitter({ url: REDIS_URL });
-    const defaultApp = await instance(REDIS_URL);
+    const defaultApp = await startBackplaneApp({ url: REDIS_URL });
     try {
       const onDefault = await defaultApp.connect();
       onDefault.subscribe(topic, () => undefined);
@@ -319,7 +316,7 @@ describeRedis('WampEmitter: two instances on one Redis', () => {
 describeRedis("WampEmitter: the README's worker", () => {
   it('runs as written: news to every subscriber, the admin news only to the admin sessions', async () => {
     const news = 'http://example.com/event#news';
-    const app = await instance(REDIS_URL);
+    const app = await startBackplaneApp({ url: REDIS_URL });
     const redis = new Redis(REDIS_URL);
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const before = { REDIS_URL: process.env.REDIS_URL, ADMIN_SESSIONS: process.env.ADMIN_SESSIONS };

@@ -2,28 +2,14 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { WampBroker, WampModule } from '../../src/index.js';
-import { RedisBackplane } from '../../src/redis/index.js';
-import { WampEngine } from '../../src/engine/wamp-engine.js';
+import { WampBroker } from '../../src/index.js';
 import type { WampTestClient } from '../../src/testing/index.js';
-import { Ping } from '../fixtures/ping.js';
 import { crossDelivery, describeWithRedis, DisposableRedis, REDIS_URL } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
-
-const EV = 'http://example.com/event#';
+import { backplaneOf, EV, startBackplaneApp } from '../support/backplane-app.js';
 
 /** An instance of the app on the Redis at `url`, with its own channel prefix per test. */
-function instance(url: string, channelPrefix: string): Promise<TestServer> {
-  return startApp({
-    imports: [WampModule.forRoot({ topics: { [`${EV}*`]: true }, backplane: new RedisBackplane({ url, channelPrefix }) })],
-    providers: [Ping],
-  });
-}
-
-function backplaneOf(server: TestServer): RedisBackplane {
-  return server.app.get(WampEngine).backplane as RedisBackplane;
-}
 
 /** Waits until `count` instances have subscribed to the topic's channel on Redis. */
 async function channelSubscribers(redis: Redis, channel: string, count: number): Promise<void> {
@@ -46,7 +32,11 @@ describeRedis('RedisBackplane: several instances on one Redis', () => {
   beforeAll(async () => {
     prefix = `test-${randomBytes(6).toString('hex')}`;
     redis = new Redis(REDIS_URL);
-    [a, b, c] = await Promise.all([instance(REDIS_URL, prefix), instance(REDIS_URL, prefix), instance(REDIS_URL, prefix)]);
+    [a, b, c] = await Promise.all([
+      startBackplaneApp({ url: REDIS_URL, channelPrefix: prefix }),
+      startBackplaneApp({ url: REDIS_URL, channelPrefix: prefix }),
+      startBackplaneApp({ url: REDIS_URL, channelPrefix: prefix }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([a, b, c].map((server) => server?.close()));
@@ -178,7 +168,10 @@ describeRedis('RedisBackplane: faults', () => {
   it('keeps local delivery while Redis is down, logs the outage once, and resumes after a restart', async () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     await server.start();
-    const [a, b] = await Promise.all([instance(server.url, prefix), instance(server.url, prefix)]);
+    const [a, b] = await Promise.all([
+      startBackplaneApp({ url: server.url, channelPrefix: prefix }),
+      startBackplaneApp({ url: server.url, channelPrefix: prefix }),
+    ]);
     try {
       const topic = `${EV}outage`;
       const [onA, alsoOnA, onB] = await Promise.all([a.connect(), a.connect(), b.connect()]);
@@ -207,7 +200,10 @@ describeRedis('RedisBackplane: faults', () => {
 
   it('starts with Redis down, serves locally, and joins the others once Redis comes up', async () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    const [a, b] = await Promise.all([instance(server.url, prefix), instance(server.url, prefix)]);
+    const [a, b] = await Promise.all([
+      startBackplaneApp({ url: server.url, channelPrefix: prefix }),
+      startBackplaneApp({ url: server.url, channelPrefix: prefix }),
+    ]);
     try {
       const topic = `${EV}late`;
       const [onA, alsoOnA, onB] = await Promise.all([a.connect(), a.connect(), b.connect()]);
@@ -229,7 +225,10 @@ describeRedis('RedisBackplane: faults', () => {
     try {
       const clientCount = async () => ((await admin.client('LIST')) as string).trim().split('\n').length;
       const baseline = await clientCount();
-      const [a, b] = await Promise.all([instance(server.url, prefix), instance(server.url, prefix)]);
+      const [a, b] = await Promise.all([
+        startBackplaneApp({ url: server.url, channelPrefix: prefix }),
+        startBackplaneApp({ url: server.url, channelPrefix: prefix }),
+      ]);
       await until(async () => (await clientCount()) === baseline + 4, 'two connections per instance', 5000);
       const topic = `${EV}leaving`;
       const [onA, onB] = await Promise.all([a.connect(), b.connect()]);

@@ -7,29 +7,21 @@ import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { WampEmitter } from '../../src/emitter/index.js';
-import { WampBroker, WampModule, WampSubscribe } from '../../src/index.js';
+import { WampBroker, WampSubscribe } from '../../src/index.js';
 import { startWampTestingApp } from '../../src/testing/index.js';
 import { RedisBackplane, type RedisBackplaneOptions } from '../../src/redis/index.js';
 import { keySlot } from '../../src/redis/key-slot.js';
 import { notAClusterProblem, serverProblems } from '../../src/redis/server-check.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import type { WampTestClient } from '../../src/testing/index.js';
-import { Ping } from '../fixtures/ping.js';
 import { crossDelivery, describeWithRedis, REDIS_URL } from '../support/redis.js';
 import { describeWithRedisServer, RedisClusterServers } from '../support/redis-cluster.js';
-import { startApp, type TestServer } from '../support/start-app.js';
+import { type TestServer } from '../support/start-app.js';
 import { sleep, until } from '../support/until.js';
+import { backplaneOf, EV, startBackplaneApp } from '../support/backplane-app.js';
 
-const EV = 'http://example.com/event#';
 const KIB = 1024;
 const KB_EVENT = { text: 'x'.repeat(1000) };
-
-function instance(options: RedisBackplaneOptions): Promise<TestServer> {
-  return startApp({
-    imports: [WampModule.forRoot({ topics: { [`${EV}*`]: true }, backplane: new RedisBackplane(options) })],
-    providers: [Ping],
-  });
-}
 
 /** For the README's module, which allows no topic itself. */
 @Injectable()
@@ -38,10 +30,6 @@ class OpenTopics {
   mayJoin(): boolean {
     return true;
   }
-}
-
-function backplaneOf(server: TestServer): RedisBackplane {
-  return server.app.get(WampEngine).backplane as RedisBackplane;
 }
 
 function logged(spy: { mock: { calls: unknown[][] } }, text: string): number {
@@ -123,7 +111,7 @@ describeCluster('RedisBackplane on a three-master Redis Cluster', () => {
       pingIntervalMs: 100,
       requestTimeoutMs: 1000,
     };
-    servers = await Promise.all([instance(options), instance(options), instance(options)]);
+    servers = await Promise.all([startBackplaneApp(options), startBackplaneApp(options), startBackplaneApp(options)]);
     topicOn = [];
     for (let n = 0; topicOn.filter(Boolean).length < 3; n++) {
       const topic = `${EV}room-${n}`;
@@ -294,7 +282,7 @@ describeCluster('RedisBackplane on a three-master Redis Cluster', () => {
       else process.env.REDIS_CLUSTER_NODES = before;
     }
     // Another instance configured the same way by hand (the default channel prefix).
-    const other = await instance({ cluster: { nodes: cluster.seeds } });
+    const other = await startBackplaneApp({ cluster: { nodes: cluster.seeds } });
     try {
       const topic = `${EV}readme-cluster`;
       const subscriber = await other.connect();
@@ -430,8 +418,8 @@ describeRedis('RedisBackplane with sharded pub/sub on one Redis 7', () => {
     client = new Redis(REDIS_URL);
     // One from a URL, one on an ioredis client of the application's.
     servers = await Promise.all([
-      instance({ url: REDIS_URL, sharded: true, channelPrefix: prefix }),
-      instance({ client, sharded: true, channelPrefix: prefix }),
+      startBackplaneApp({ url: REDIS_URL, sharded: true, channelPrefix: prefix }),
+      startBackplaneApp({ client, sharded: true, channelPrefix: prefix }),
     ]);
   });
   afterAll(async () => {

@@ -2,29 +2,16 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { WampBroker, WampModule } from '../../src/index.js';
-import { RedisBackplane, type RedisBackplaneOptions } from '../../src/redis/index.js';
-import { WampEngine } from '../../src/engine/wamp-engine.js';
-import { Ping } from '../fixtures/ping.js';
+import { WampBroker } from '../../src/index.js';
+import { RedisBackplane } from '../../src/redis/index.js';
 import { crossDelivery, describeWithRedis, DisposableRedis } from '../support/redis.js';
-import { startApp, type TestServer } from '../support/start-app.js';
+import { type TestServer } from '../support/start-app.js';
 import { sleep, until } from '../support/until.js';
+import { backplaneOf, EV, startBackplaneApp } from '../support/backplane-app.js';
 
-const EV = 'http://example.com/event#';
 const KIB = 1024;
 /** An event of about 1 KB, as in the report of the problem. */
 const KB_EVENT = { text: 'x'.repeat(1000) };
-
-function instance(options: RedisBackplaneOptions): Promise<TestServer> {
-  return startApp({
-    imports: [WampModule.forRoot({ topics: { [`${EV}*`]: true }, backplane: new RedisBackplane(options) })],
-    providers: [Ping],
-  });
-}
-
-function backplaneOf(server: TestServer): RedisBackplane {
-  return server.app.get(WampEngine).backplane as RedisBackplane;
-}
 
 /** The connection the backplane publishes on (private: read here only to measure what ioredis holds). */
 function publisherOf(server: TestServer): Redis {
@@ -67,8 +54,8 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
   afterEach(() => server.stop());
 
   it('drops, and counts, what a burst publishes beyond maxInFlight and maxInFlightBytes', async () => {
-    const byCount = await instance({ url: server.url, channelPrefix: prefix, maxInFlight: 50 });
-    const byBytes = await instance({ url: server.url, channelPrefix: prefix, maxInFlightBytes: 16 * KIB });
+    const byCount = await startBackplaneApp({ url: server.url, channelPrefix: prefix, maxInFlight: 50 });
+    const byBytes = await startBackplaneApp({ url: server.url, channelPrefix: prefix, maxInFlightBytes: 16 * KIB });
     try {
       await until(() => publisherOf(byCount).status === 'ready' && publisherOf(byBytes).status === 'ready');
       // One synchronous burst: Redis cannot answer any of it before the loop ends.
@@ -91,7 +78,7 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
 
   it('does not take a busy process (an event loop blocked past stallTimeoutMs) for a stalled Redis', async () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    const app = await instance({ url: server.url, channelPrefix: prefix, stallTimeoutMs: 200, pingIntervalMs: 50 });
+    const app = await startBackplaneApp({ url: server.url, channelPrefix: prefix, stallTimeoutMs: 200, pingIntervalMs: 50 });
     try {
       await until(() => publisherOf(app).status === 'ready');
       const broker = app.app.get(WampBroker);
@@ -121,7 +108,7 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
       stallTimeoutMs: 300,
       pingIntervalMs: 100,
     };
-    const [a, b] = await Promise.all([instance(options), instance(options)]);
+    const [a, b] = await Promise.all([startBackplaneApp(options), startBackplaneApp(options)]);
     try {
       const topic = `${EV}stall`;
       const [onA, onB] = await Promise.all([a.connect(), b.connect()]);
@@ -188,7 +175,7 @@ describeRedis('RedisBackplane: bounds and stalls', () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const client = new Redis(server.url);
-    const app = await instance({ client, channelPrefix: prefix, maxInFlight: 100, stallTimeoutMs: 300, pingIntervalMs: 100 });
+    const app = await startBackplaneApp({ client, channelPrefix: prefix, maxInFlight: 100, stallTimeoutMs: 300, pingIntervalMs: 100 });
     try {
       await until(() => client.status === 'ready');
       server.pause();

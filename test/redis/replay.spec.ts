@@ -9,26 +9,17 @@ import { Redis } from 'ioredis';
 import { WampBroker, WampModule } from '../../src/index.js';
 import { RedisBackplane, type RedisBackplaneOptions } from '../../src/redis/index.js';
 import { WampEmitter } from '../../src/emitter/index.js';
-import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { startWampTestingApp, type WampTestClient } from '../../src/testing/index.js';
 import { crossDelivery, describeWithRedis, DisposableRedis } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { sleep, until } from '../support/until.js';
+import { backplaneOf, EV, startBackplaneApp } from '../support/backplane-app.js';
 
-const EV = 'http://example.com/event#';
 const TOPIC = `${EV}replay`;
 const KIB = 1024;
 const KB_EVENT = 'x'.repeat(1000);
 /** Reconnect at once: the tests are about what is replayed, not about backoff. */
 const FAST_RETRY = { retryStrategy: () => 50 };
-
-function instance(options: RedisBackplaneOptions): Promise<TestServer> {
-  return startApp({ imports: [WampModule.forRoot({ topics: { [`${EV}*`]: true }, backplane: new RedisBackplane(options) })] });
-}
-
-function backplaneOf(server: TestServer): RedisBackplane {
-  return server.app.get(WampEngine).backplane as RedisBackplane;
-}
 
 /** The connection the backplane publishes on (private: read here only to know when it has seen Redis go). */
 function publisherOf(server: TestServer): Redis {
@@ -111,7 +102,7 @@ describeRedis('RedisBackplane replay', () => {
     bOptions: Partial<RedisBackplaneOptions> = {},
   ): Promise<{ a: TestServer; b: TestServer; onA: WampTestClient; onB: WampTestClient }> {
     const base = { url: server.url, channelPrefix: prefix, redisOptions: FAST_RETRY, ...options };
-    const [a, b] = await Promise.all([instance(base), instance({ ...base, ...bOptions })]);
+    const [a, b] = await Promise.all([startBackplaneApp(base), startBackplaneApp({ ...base, ...bOptions })]);
     running.push(a, b);
     const [onA, onB] = await Promise.all([a.connect(), b.connect()]);
     onA.subscribe(TOPIC, () => undefined);
@@ -323,7 +314,7 @@ describeRedis('RedisBackplane replay', () => {
 
   it('mixes with instances without replay and with WampEmitter (plain live messages)', async () => {
     const base = { url: server.url, channelPrefix: prefix, redisOptions: FAST_RETRY };
-    const [withReplay, without] = await Promise.all([instance({ ...base, replay: true }), instance(base)]);
+    const [withReplay, without] = await Promise.all([startBackplaneApp({ ...base, replay: true }), startBackplaneApp(base)]);
     running.push(withReplay, without);
     const emitter = new WampEmitter({ url: server.url, channelPrefix: prefix });
     try {
