@@ -12,7 +12,9 @@ export type {
   WampLimits,
   WampSlowConsumerOptions,
   WampCompressionOptions,
+  WampV2Options,
 } from './config/wamp-module-options.js';
+export type { WampUriPair } from './protocol/uri-map.js';
 export {
   WAMP_CALL_OUTCOMES,
   type WampStats,
@@ -28,7 +30,7 @@ export type { WampOriginRule } from './transport/handshake.js';
 export type { WampTraceEntry, WampTraceLevel, WampTraceOptions, WampTraceSink } from './transport/frame-trace.js';
 
 // Handlers
-export { WampRpc, WampSubscribe, WampPublish } from './nest/decorators/wamp-handler.decorators.js';
+export { WampRpc, WampSubscribe, WampPublish, type WampHandlerOptions } from './nest/decorators/wamp-handler.decorators.js';
 export { WampSession, WampArgs, WampArg, WampEvent, WampTopic, WampCallId } from './nest/decorators/wamp-param.decorators.js';
 export { WampException, type WampExceptionOptions } from './core/wamp-exception.js';
 export { WampDelivery, type WampPublishDecision } from './router/publish-decision.js';
@@ -62,7 +64,7 @@ export type {
   WampPublication,
   WampCallErrorInfo,
 } from './router/wamp-hooks.js';
-export type { WampHandshake, WampCloseInfo, WampIdentity, WampAuthState } from './core/wamp-session.js';
+export type { WampHandshake, WampCloseInfo, WampIdentity, WampAuthState, WampProtocolVersion } from './core/wamp-session.js';
 
 // Sending from the server
 export { WampBroker, type WampRecipients } from './broker/wamp-broker.js';

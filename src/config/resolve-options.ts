@@ -6,6 +6,8 @@ import type { ResolvedTraceOptions } from '../transport/frame-trace.js';
 import type { WampModuleOptions, WampTopicRule } from './wamp-module-options.js';
 import type { RouterLimits } from '../router/wamp-router.js';
 import { isWellFormedPattern } from '../protocol/uri-pattern.js';
+import { WampUriMap, type WampUriPair } from '../protocol/uri-map.js';
+import { isValidUri } from '../protocol/v2/uri.js';
 import type { PerMessageDeflateOptions } from '../websocket/permessage-deflate.js';
 
 /** The router's limits and the connection's own. */
@@ -36,7 +38,17 @@ export interface ResolvedWampOptions {
   readonly trace?: ResolvedTraceOptions;
   /** permessage-deflate; absent when compression is off (the default). */
   readonly compression?: PerMessageDeflateOptions;
+  /** WAMP v2; absent when it is off (`v2: false`). */
+  readonly v2?: ResolvedV2Options;
 }
+
+export interface ResolvedV2Options {
+  readonly realm: string;
+  readonly uris: readonly WampUriPair[];
+}
+
+/** The realm a v2 client gets when the `v2` option names none. */
+export const DEFAULT_V2_REALM = 'realm1';
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
@@ -60,6 +72,7 @@ const OPTION_KEYS: readonly (keyof WampModuleOptions | 'isGlobal')[] = [
   'shutdownGraceMs',
   'trace',
   'compression',
+  'v2',
   'isGlobal',
 ];
 const LIMIT_KEYS = ['prefixes', 'subscriptions', 'uriLength', 'callsInFlight', 'queuedPubSub', 'fragmentsPerMessage', 'rate'];
@@ -147,7 +160,27 @@ export function resolveWampOptions(options: WampModuleOptions = {}): ResolvedWam
     heartbeatIntervalMs,
     trace: resolveTrace(options.trace),
     compression: resolveCompression(options.compression),
+    v2: resolveV2(options.v2),
   };
+}
+
+const V2_KEYS = ['realm', 'uris'];
+
+function resolveV2(given: WampModuleOptions['v2']): ResolvedV2Options | undefined {
+  if (given === false) return undefined;
+  if (given === undefined || given === true) return { realm: DEFAULT_V2_REALM, uris: [] };
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) fail('v2', 'true, false or { realm?, uris? }', given);
+  WampOptionsError.rejectUnknownKeys(given, V2_KEYS, 'v2.');
+  const realm = given.realm ?? DEFAULT_V2_REALM;
+  if (typeof realm !== 'string' || !isValidUri(realm)) fail('v2.realm', 'a WAMP v2 URI (e.g. "realm1")', realm);
+  const uris = given.uris ?? [];
+  if (!Array.isArray(uris)) fail('v2.uris', 'an array of { v1, v2 } pairs', uris);
+  try {
+    new WampUriMap(uris);
+  } catch (error) {
+    fail('v2.uris', `{ v1, v2 } pairs of URIs or of prefixes ending in "*", each URI with one name (${(error as Error).message})`, uris);
+  }
+  return { realm, uris: [...uris] };
 }
 
 /** What `compression: true` means, and each field's default (README, "Compression"). */

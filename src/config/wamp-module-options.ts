@@ -4,6 +4,8 @@ import type { WampOriginRule } from '../transport/handshake.js';
 import type { WampTraceLevel, WampTraceOptions, WampTraceSink } from '../transport/frame-trace.js';
 
 /** A static topic rule: `true`/`false` for both actions, or each one separately. */
+import type { WampUriPair } from '../protocol/uri-map.js';
+
 export type WampTopicRule = boolean | { readonly subscribe?: boolean; readonly publish?: boolean };
 
 /** Per-session limits: what one client may make the server hold or do. */
@@ -179,4 +181,24 @@ export interface WampModuleOptions {
    * reserved bit set closes the connection (1002).
    */
   compression?: boolean | WampCompressionOptions;
+  /**
+   * WAMP v2 (`wamp.2.json`) on the same endpoint, from the same handlers: on by default with realm
+   * `realm1`; `false` serves v1 only; `{ realm, uris }` chooses (see `WampV2Options`). A client
+   * offering both `wamp` and `wamp.2.json` gets v2.
+   */
+  v2?: boolean | WampV2Options;
+}
+
+/** WAMP v2 on the endpoint (README, "WAMP v2"). */
+export interface WampV2Options {
+  /** The one realm served; a HELLO for another is refused (ABORT `wamp.error.no_such_realm`). Default `realm1`. */
+  realm?: string;
+  /**
+   * The v2 names of v1 URIs, for procedures, topics and error URIs: exact pairs (`{ v1:
+   * 'http://app/event#sub-only', v2: 'app.event.sub_only' }`) and prefix pairs ending in `*` on
+   * both sides (`{ v1: 'http://app/rpc#*', v2: 'app.rpc.*' }`, the remainder kept as it is). A
+   * handler decorator's `v2` option adds an exact pair for its URI. A URI without a pair has the
+   * same name in both protocols.
+   */
+  uris?: readonly WampUriPair[];
 }

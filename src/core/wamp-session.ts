@@ -32,10 +32,17 @@ export interface WampIdentity {
   readonly permissions: WampPermissions;
 }
 
+/** WAMP v1 (`wamp`) or WAMP v2 (`wamp.2.json`). */
+export type WampProtocolVersion = 1 | 2;
+
 /** One WAMP session (one WebSocket connection), as handlers, guards and hooks see it. */
 export interface WampSession {
-  /** The id sent in WELCOME: what exclude and eligible lists refer to. */
+  /** The v1 id (sent in a v1 WELCOME): what v1 exclude and eligible lists refer to. */
   readonly id: string;
+  /** The v2 id (sent in a v2 WELCOME): what v2 exclude and eligible lists refer to. Every session has both. */
+  readonly v2Id: number;
+  /** The protocol the session speaks: 1 (`wamp`) or 2 (`wamp.2.json`). */
+  readonly protocolVersion: WampProtocolVersion;
   readonly handshake: WampHandshake;
   /** Free for the application: per-session state lives here and goes with the session. */
   readonly data: Record<string, unknown>;

@@ -15,6 +15,7 @@ import { WampHooks } from '../router/wamp-hooks.js';
 import type { WampLogger } from '../core/wamp-logger.js';
 import { WAMP_CALL_OUTCOMES, WampCounters, type WampBackplaneState, type WampServerState, type WampStats } from '../core/wamp-counters.js';
 import { WampRouter } from '../router/wamp-router.js';
+import { Wamp2Router } from '../router/v2/wamp2-router.js';
 import { callErrorMapper, type CallErrorMapper } from '../router/call-error.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import type { ServerSession } from '../session/server-session.js';
@@ -57,6 +58,8 @@ export class WampEngine implements WampUpgradeHost {
   private readonly topics: TopicIndex;
   private readonly dispatcher: EventDispatcher;
   private readonly router: WampRouter;
+  /** The WAMP v2 router, unless the `v2` option turned v2 off. */
+  private readonly router2?: Wamp2Router;
   private readonly transport: WampWebSocketServer<ServerSession>;
   private upgradeDelegate?: WampUpgradeDelegate;
   private heartbeat?: NodeJS.Timeout;
@@ -84,7 +87,7 @@ export class WampEngine implements WampUpgradeHost {
       this.authenticator = new CraAuthenticator(options.auth, this.handlers, log);
       this.hooks.register(this.authenticator, 'nest-wamp');
     }
-    this.router = new WampRouter({
+    const routing = {
       mapError,
       handlers: this.handlers,
       sessions: this.sessions,
@@ -95,10 +98,15 @@ export class WampEngine implements WampUpgradeHost {
       counters: this.counters,
       logger: log,
       options,
-    });
+    };
+    this.router = new WampRouter(routing);
+    if (options.v2) {
+      for (const pair of options.v2.uris) this.handlers.nameForV2(pair.v1, pair.v2, 'the "v2.uris" option');
+      this.router2 = new Wamp2Router({ ...routing, realm: options.v2.realm, router: this.router });
+    }
     this.transport = new WampWebSocketServer(
-      options,
-      new SessionBinder(this.router, log, this.counters, this.hooks, frameTrace(options.trace, logger)),
+      { ...options, servesV2: this.router2 !== undefined },
+      new SessionBinder(this.router, this.router2, log, this.counters, this.hooks, frameTrace(options.trace, logger)),
       log,
       this.counters,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),
@@ -143,7 +151,7 @@ export class WampEngine implements WampUpgradeHost {
     if (this.options.port !== undefined) {
       const address = await this.transport.listen(this.options.port, this.options.host);
       this.state = 'serving';
-      this.logger.log(`WAMP v1 on port ${address.port}, path ${this.options.path} (${served})`);
+      this.logger.log(`${this.protocols()} on port ${address.port}, path ${this.options.path} (${served})`);
       return;
     }
     if (!appHttpServer) {
@@ -153,7 +161,7 @@ export class WampEngine implements WampUpgradeHost {
     }
     if (!this.upgradeDelegate?.serveWamp(this.transport)) this.transport.attach(appHttpServer);
     this.state = 'serving';
-    this.logger.log(`WAMP v1 on the application's port, path ${this.options.path} (${served})`);
+    this.logger.log(`${this.protocols()} on the application's port, path ${this.options.path} (${served})`);
   }
 
   /**
@@ -175,6 +183,11 @@ export class WampEngine implements WampUpgradeHost {
     await this.backplane.close();
     this.log.close();
     this.state = 'stopped';
+  }
+
+  /** The protocols served, for the start line of the log. */
+  private protocols(): string {
+    return this.options.v2 ? `WAMP v1 and v2 (realm ${this.options.v2.realm})` : 'WAMP v1';
   }
 
   /** What the server has seen and holds now. */

@@ -69,9 +69,10 @@ export class WampExplorer implements OnModuleInit {
   }
 
   private register(instance: object, methodName: string, metadata: WampHandlerMetadata, source: string): void {
-    const { kind, uri } = metadata;
+    const { kind, uri, v2 } = metadata;
     const handler = this.handlerFactory.create(instance, methodName, source, this.log);
     const handlers = this.handlers;
+    if (v2 !== undefined) handlers.nameForV2(uri, v2, source);
     switch (kind) {
       case 'call':
         handlers.addProcedure(uri, handler, source);

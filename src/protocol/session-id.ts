@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { RandomIdGenerator } from './v2/id-generators.js';
 
 const ID_BYTES = 16;
 const POOL_IDS = 256;
@@ -19,4 +20,16 @@ export function newSessionId(): string {
   }
   const start = next++ * ID_BYTES;
   return pool.toString('base64url', start, start + ID_BYTES);
+}
+
+const v2Ids = new RandomIdGenerator();
+
+/**
+ * A session's WAMP v2 id (global scope: random in [1, 2^53]). Every session has one beside its v1
+ * id, whichever protocol it speaks, so that v2 clients can name v1 sessions in exclude and
+ * eligible lists and the reverse. Its decimal form (at most 16 digits) never equals a v1 id (22
+ * characters), so both kinds share one id list on the backplane.
+ */
+export function newV2SessionId(): number {
+  return v2Ids.nextId();
 }

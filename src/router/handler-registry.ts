@@ -1,3 +1,4 @@
+import { WampUriMap, WampUriMapError } from '../protocol/uri-map.js';
 import { isWellFormedPattern, UriPatternTable, uriPatternKind } from '../protocol/uri-pattern.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampPublishDecision } from './publish-decision.js';
@@ -27,6 +28,8 @@ export class HandlerRegistry {
   private readonly subscribeRules = new UriPatternTable<TopicRule<SubscribeHandler>>();
   private readonly publishRules = new UriPatternTable<TopicRule<PublishHandler>>();
   private changes = 0;
+  /** The WAMP v2 names of the server's URIs (the `v2.uris` option and the decorators' `v2`). */
+  readonly uris = new WampUriMap();
 
   /** Changes with every addition and removal: what is derived from the registry can tell it is stale. */
   get revision(): number {
@@ -53,6 +56,16 @@ export class HandlerRegistry {
 
   addPublishRule(pattern: string, rule: TopicRule<PublishHandler>): void {
     this.addTopicRule(this.publishRules, 'publish', pattern, rule);
+  }
+
+  /** Gives a URI (or a prefix pattern, ending in `*`) its WAMP v2 name; a second, different name is an error naming `source`. */
+  nameForV2(uri: string, v2: string, source: string): void {
+    try {
+      this.uris.add({ v1: uri, v2 });
+    } catch (error) {
+      if (error instanceof WampUriMapError) throw new WampRegistrationError(`${source}: ${error.message}`);
+      throw error;
+    }
   }
 
   /** Forgets a procedure; false when none was registered. Calls already running finish. */

@@ -4,7 +4,7 @@ import { encodeCallError, encodeCallResult, encodeWelcome } from '../protocol/en
 import { WampErrorDescription, WampErrorUri } from '../protocol/error-uris.js';
 import { MessageType } from '../protocol/message-type.js';
 import type { CallMessage, ClientMessage, PublishMessage } from '../protocol/messages.js';
-import { newSessionId } from '../protocol/session-id.js';
+import { newSessionId, newV2SessionId } from '../protocol/session-id.js';
 import { publishFilter } from '../pubsub/delivery-filter.js';
 import type { EventDispatcher } from '../pubsub/event-dispatcher.js';
 import type { TopicIndex } from '../pubsub/topic-index.js';
@@ -77,7 +77,7 @@ export class WampRouter {
    * handshake established authenticates the session from the start.
    */
   open(socket: SessionSocket, handshake: WampHandshake, identity?: WampIdentity): ServerSession {
-    const session = new ServerSession(newSessionId(), handshake, socket, this.reportQueueError);
+    const session = new ServerSession(newSessionId(), newV2SessionId(), 1, handshake, socket, this.reportQueueError);
     if (identity) session.authenticate(identity);
     this.deps.sessions.add(session);
     this.deps.counters.sessionsOpened++;

@@ -4,7 +4,8 @@ import { SerialQueue } from './serial-queue.js';
 import type { TextFrame } from '../websocket/frames.js';
 import type { PeerState } from '../core/peer-state.js';
 import type { SessionSocket } from './session-socket.js';
-import type { WampHandshake, WampIdentity, WampSession } from '../core/wamp-session.js';
+import type { WampHandshake, WampIdentity, WampProtocolVersion, WampSession } from '../core/wamp-session.js';
+import type { Wamp2State } from './wamp2-state.js';
 
 const NO_TOPICS: ReadonlySet<string> = new Set();
 
@@ -40,8 +41,13 @@ export class ServerSession implements WampSession {
   /** Set once the router has forgotten the session (its connection is gone). */
   private forgotten = false;
 
+  /** The WAMP v2 session's own state (realm, phase, its subscriptions and registrations by id); v1 sessions have none. */
+  v2: Wamp2State | undefined = undefined;
+
   constructor(
     readonly id: string,
+    readonly v2Id: number,
+    readonly protocolVersion: WampProtocolVersion,
     readonly handshake: WampHandshake,
     private readonly socket: SessionSocket,
     private readonly onQueueError: (session: ServerSession, error: unknown) => void,

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { WampProtocolVersion } from '../core/wamp-session.js';
 import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
+import { WAMP_V2_JSON_SUBPROTOCOL } from '../protocol/v2/message-code.js';
 
 /**
  * Which browser origins may open a session: exact origins (`https://app.example`) and
@@ -10,12 +12,24 @@ import { WAMP_SUBPROTOCOL } from '../protocol/message-type.js';
 export type WampOriginRule =
   ReadonlyArray<string | RegExp> | ((origin: string | undefined, request: IncomingMessage) => boolean | Promise<boolean>);
 
-/** The token the client offered that names `wamp` (compared case-insensitively, as clj-wamp does). */
-export function offeredWampProtocol(protocols: Iterable<string>): string | undefined {
+/** The subprotocol a handshake settled on: the client's own token for it, and the WAMP version it means. */
+export interface WampSubprotocol {
+  readonly token: string;
+  readonly version: WampProtocolVersion;
+}
+
+/**
+ * The subprotocol to answer with: `wamp.2.json` when the client offers it and v2 is served (a
+ * client offering both gets v2), else `wamp`; tokens compare case-insensitively, as clj-wamp does.
+ */
+export function chooseWampProtocol(protocols: Iterable<string>, servesV2: boolean): WampSubprotocol | undefined {
+  let v1: string | undefined;
   for (const protocol of protocols) {
-    if (protocol.trim().toLowerCase() === WAMP_SUBPROTOCOL) return protocol;
+    const name = protocol.trim().toLowerCase();
+    if (servesV2 && name === WAMP_V2_JSON_SUBPROTOCOL) return { token: protocol, version: 2 };
+    if (name === WAMP_SUBPROTOCOL) v1 ??= protocol;
   }
-  return undefined;
+  return v1 === undefined ? undefined : { token: v1, version: 1 };
 }
 
 /** Splits a `Sec-WebSocket-Protocol` header into its tokens. */

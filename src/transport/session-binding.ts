@@ -7,7 +7,9 @@ import type { WampHooks } from '../router/wamp-hooks.js';
 import type { ThrottledLog } from '../core/throttled-log.js';
 import type { WampRouter } from '../router/wamp-router.js';
 import type { ServerSession } from '../session/server-session.js';
-import type { WampHandshake, WampIdentity } from '../core/wamp-session.js';
+import type { WampHandshake, WampIdentity, WampProtocolVersion } from '../core/wamp-session.js';
+import type { Wamp2Router } from '../router/v2/wamp2-router.js';
+import type { WampSubprotocol } from './handshake.js';
 import type { WampConnectionAcceptor } from './wamp-websocket-server.js';
 import type { WebSocketConnection } from '../websocket/websocket-connection.js';
 import type { FrameTrace } from './frame-trace.js';
@@ -21,6 +23,8 @@ type SessionConnection = WebSocketConnection<ServerSession>;
 export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
   constructor(
     private readonly router: WampRouter,
+    /** The WAMP v2 router; none when v2 is off (the transport then never accepts `wamp.2.json`). */
+    private readonly router2: Wamp2Router | undefined,
     private readonly logger: ThrottledLog,
     private readonly counters: WampCounters,
     private readonly hooks: WampHooks,
@@ -28,11 +32,11 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
     private readonly trace?: FrameTrace,
   ) {}
 
-  accept(connection: SessionConnection, request: IncomingMessage, identity: WampIdentity | undefined): void {
+  accept(connection: SessionConnection, request: IncomingMessage, identity: WampIdentity | undefined, protocol: WampSubprotocol): void {
     // Close hooks run when the socket can no longer tell the client's address: read it now for them.
     const handshake = new UpgradeHandshake(request, this.hooks.observedByApp('onWampSessionClose'));
     this.trace?.opening(connection);
-    connection.owner = this.router.open(connection, handshake, identity);
+    connection.owner = this.routerOf(protocol.version).open(connection, handshake, identity);
     this.trace?.opened(connection);
   }
 
@@ -41,7 +45,7 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
     // A traced session's connection carries its trace.
     if (connection.tap !== undefined) this.trace!.received(connection, payload, isBinary);
     try {
-      this.router.receive(session, payload, isBinary);
+      this.routerOf(session.protocolVersion).receive(session, payload, isBinary);
     } catch (error) {
       // The router handles every input; reaching here is a bug, and it must not take the process down.
       this.logger.limitedError('session-failed', `session ${session.id}: ${errorMessage(error)}`, (error as Error)?.stack);
@@ -69,7 +73,11 @@ export class SessionBinder implements WampConnectionAcceptor<ServerSession> {
   }
 
   closed(connection: SessionConnection, code: number, reason: string): void {
-    this.router.closed(connection.owner, code, reason);
+    this.routerOf(connection.owner.protocolVersion).closed(connection.owner, code, reason);
+  }
+
+  private routerOf(version: WampProtocolVersion): WampRouter | Wamp2Router {
+    return version === 2 ? this.router2! : this.router;
   }
 }
 

@@ -6,7 +6,14 @@ import { errorMessage } from '../core/errors.js';
 import type { ThrottledLog } from '../core/throttled-log.js';
 import type { HandshakeRefusalKind, WampCounters } from '../core/wamp-counters.js';
 import type { WampIdentity } from '../core/wamp-session.js';
-import { isOriginAllowed, offeredWampProtocol, parseProtocolHeader, requestPath, type WampOriginRule } from './handshake.js';
+import {
+  chooseWampProtocol,
+  isOriginAllowed,
+  parseProtocolHeader,
+  requestPath,
+  type WampOriginRule,
+  type WampSubprotocol,
+} from './handshake.js';
 import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from '../websocket/upgrade.js';
 import { batchingWrites, type ConnectionLimits, type ConnectionListener, WebSocketConnection } from '../websocket/websocket-connection.js';
 import { parseExtensionOffers } from '../websocket/extension-header.js';
@@ -21,6 +28,8 @@ export interface WampTransportOptions {
   readonly allowMissingOrigin: boolean;
   /** permessage-deflate, offered to clients that ask for it; absent, no extension is negotiated. */
   readonly compression?: PerMessageDeflateOptions;
+  /** Whether `wamp.2.json` is accepted beside `wamp`. */
+  readonly servesV2: boolean;
 }
 
 /**
@@ -41,7 +50,7 @@ const SHUTTING_DOWN: HandshakeRefusal = { kind: 'shutting-down', status: 503, me
 const NO_WAMP_SUBPROTOCOL: HandshakeRefusal = {
   kind: 'no-wamp-subprotocol',
   status: 400,
-  message: 'this server only speaks WAMP: offer the "wamp" subprotocol',
+  message: 'this server only speaks WAMP: offer the "wamp" subprotocol (or "wamp.2.json", when WAMP v2 is on)',
 };
 const ORIGIN_REFUSED: HandshakeRefusal = { kind: 'origin', status: 403, message: 'origin not allowed' };
 const UNAUTHORIZED: HandshakeRefusal = { kind: 'unauthorized', status: 401, message: 'unauthorized' };
@@ -55,7 +64,7 @@ const WRONG_PATH: HandshakeRefusal = { kind: 'wrong-path', status: 404, message:
  * hears its events from then on.
  */
 export interface WampConnectionAcceptor<Owner> extends ConnectionListener<Owner> {
-  accept(connection: WebSocketConnection<Owner>, request: IncomingMessage, identity: WampIdentity | undefined): void;
+  accept(connection: WebSocketConnection<Owner>, request: IncomingMessage, identity: WampIdentity | undefined, protocol: WampSubprotocol): void;
 }
 
 /**
@@ -112,7 +121,7 @@ export class WampWebSocketServer<Owner = unknown> {
   /** Serves the path on a port of its own; other HTTP requests get 426 Upgrade Required. */
   async listen(port: number, host?: string): Promise<AddressInfo> {
     const httpServer = createServer((_request, response) => {
-      response.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' }).end('WAMP v1 over WebSocket only');
+      response.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' }).end('WAMP over WebSocket only');
     });
     this.attach(httpServer);
     this.ownHttpServer = httpServer;
@@ -135,7 +144,7 @@ export class WampWebSocketServer<Owner = unknown> {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const problem = handshakeProblem(request);
     if (problem) return this.refuse(request, socket, { ...problem, kind: 'not-websocket' });
-    const protocol = offeredWampProtocol(protocolsOf(request));
+    const protocol = chooseWampProtocol(protocolsOf(request), this.options.servesV2);
     let answered = false;
     let waited = false;
     this.verify(request, protocol, (refusal, identity) => {
@@ -157,14 +166,14 @@ export class WampWebSocketServer<Owner = unknown> {
     socket.once('close', () => this.checking.delete(socket));
   }
 
-  private open(request: IncomingMessage, socket: Socket, head: Buffer, protocol: string, identity: WampIdentity | undefined): void {
+  private open(request: IncomingMessage, socket: Socket, head: Buffer, protocol: WampSubprotocol, identity: WampIdentity | undefined): void {
     // Without the compression option the client's extension offers are not even read.
     const deflate = this.deflate?.negotiate(parseExtensionOffers(request.headers['sec-websocket-extensions']));
-    const answer = switchingProtocols(request, protocol, deflate?.response);
+    const answer = switchingProtocols(request, protocol.token, deflate?.response);
     const connection = new WebSocketConnection(socket, this.acceptor, this.connectionLimits, answer, deflate?.codec);
     batchingWrites(() => {
       try {
-        this.acceptor.accept(connection, request, identity);
+        this.acceptor.accept(connection, request, identity, protocol);
       } catch (error) {
         // A bug, but it runs inside the HTTP server's upgrade event: it must not take the process down.
         this.logger.limitedError('session-failed', `opening a session failed: ${errorMessage(error)}`, (error as Error)?.stack);
@@ -200,10 +209,10 @@ export class WampWebSocketServer<Owner = unknown> {
   }
 
   /**
-   * The handshake checks, in order: subprotocol (400: `protocol`, the client's token for `wamp`,
-   * is missing), origin (403), identity (401); `answer` gets a refusal or the identity.
+   * The handshake checks, in order: subprotocol (400: `protocol`, the client's token for `wamp`
+   * or `wamp.2.json`, is missing), origin (403), identity (401); `answer` gets a refusal or the identity.
    */
-  private verify(request: IncomingMessage, protocol: string | undefined, answer: HandshakeVerdict): void {
+  private verify(request: IncomingMessage, protocol: WampSubprotocol | undefined, answer: HandshakeVerdict): void {
     // Checks may answer later (async origin or handshake hooks): shutdown may have begun meanwhile.
     const done: HandshakeVerdict = (refusal, identity) => answer(refusal ?? (this.closing ? SHUTTING_DOWN : undefined), identity);
     if (this.closing) return done(SHUTTING_DOWN);

@@ -92,7 +92,7 @@ describe('WebSocket handshake', () => {
       ['no subprotocol at all', []],
       ['only "foo"', ['foo']],
       ['"foo" and "bar"', ['foo', 'bar']],
-      ['WAMP v2 ("wamp.2.json")', ['wamp.2.json']],
+      ['WAMP v2 in MessagePack ("wamp.2.msgpack", not served)', ['wamp.2.msgpack']],
       ['"wampx"', ['wampx']],
     ])('a client offering %s is refused with HTTP 400', async (_name, protocols) => {
       expect(await refusedWith(server.url, { protocols })).toBe(400);

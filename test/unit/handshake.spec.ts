@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { jest } from '@jest/globals';
 import {
   isOriginAllowed,
-  offeredWampProtocol,
+  chooseWampProtocol,
   parseProtocolHeader,
   requestPath,
   type WampOriginRule,
@@ -14,32 +14,45 @@ function request(init: { origin?: string; url?: string } = {}): IncomingMessage 
   return { headers, url: init.url } as unknown as IncomingMessage;
 }
 
-describe('offeredWampProtocol', () => {
-  it.each<[string, string[], string | undefined]>([
-    ['only wamp', ['wamp'], 'wamp'],
-    ['wamp first', ['wamp', 'foo'], 'wamp'],
-    ['wamp last', ['foo', 'bar', 'wamp'], 'wamp'],
-    ['upper case (returned as offered)', ['WAMP'], 'WAMP'],
-    ['mixed case', ['foo', 'Wamp'], 'Wamp'],
-    ['surrounding spaces (returned as offered)', [' wamp '], ' wamp '],
-    ['the first of several matches', ['Wamp', 'wamp'], 'Wamp'],
+describe('chooseWampProtocol', () => {
+  const v1 = (token: string) => ({ token, version: 1 });
+  const v2 = (token: string) => ({ token, version: 2 });
+
+  it.each<[string, string[], ReturnType<typeof v1> | undefined]>([
+    ['only wamp', ['wamp'], v1('wamp')],
+    ['wamp first', ['wamp', 'foo'], v1('wamp')],
+    ['wamp last', ['foo', 'bar', 'wamp'], v1('wamp')],
+    ['upper case (returned as offered)', ['WAMP'], v1('WAMP')],
+    ['mixed case', ['foo', 'Wamp'], v1('Wamp')],
+    ['surrounding spaces (returned as offered)', [' wamp '], v1(' wamp ')],
+    ['the first of several matches', ['Wamp', 'wamp'], v1('Wamp')],
     ['nothing offered', [], undefined],
     ['other protocols only', ['foo', 'bar'], undefined],
-    ['WAMP v2 tokens are not v1', ['wamp.2.json', 'wamp.2.msgpack'], undefined],
+    ['only wamp.2.json', ['wamp.2.json'], v2('wamp.2.json')],
+    ['both, v1 first: v2 wins', ['wamp', 'wamp.2.json'], v2('wamp.2.json')],
+    ['both, v2 first', ['wamp.2.json', 'wamp'], v2('wamp.2.json')],
+    ['v2 in upper case', ['WAMP.2.JSON'], v2('WAMP.2.JSON')],
+    ['msgpack is not served', ['wamp.2.msgpack'], undefined],
+    ['msgpack and v1', ['wamp.2.msgpack', 'wamp'], v1('wamp')],
     ['a longer token', ['wampv1'], undefined],
     ['a shorter token', ['wam'], undefined],
     ['an empty token', [''], undefined],
   ])('%s', (_name, offered, expected) => {
-    expect(offeredWampProtocol(offered)).toBe(expected);
+    expect(chooseWampProtocol(offered, true)).toStrictEqual(expected);
+  });
+
+  it('without v2, offers of wamp.2.json are not taken', () => {
+    expect(chooseWampProtocol(['wamp.2.json'], false)).toBeUndefined();
+    expect(chooseWampProtocol(['wamp.2.json', 'wamp'], false)).toStrictEqual(v1('wamp'));
   });
 
   it('accepts any iterable', () => {
-    expect(offeredWampProtocol(new Set(['foo', 'wamp']))).toBe('wamp');
+    expect(chooseWampProtocol(new Set(['foo', 'wamp']), true)).toStrictEqual(v1('wamp'));
     function* tokens(): Generator<string> {
       yield 'x';
       yield 'WaMp';
     }
-    expect(offeredWampProtocol(tokens())).toBe('WaMp');
+    expect(chooseWampProtocol(tokens(), true)).toStrictEqual(v1('WaMp'));
   });
 });
 
@@ -61,9 +74,9 @@ describe('parseProtocolHeader', () => {
     expect(parseProtocolHeader(header)).toStrictEqual(tokens);
   });
 
-  it('works with offeredWampProtocol', () => {
-    expect(offeredWampProtocol(parseProtocolHeader('foo, WAMP'))).toBe('WAMP');
-    expect(offeredWampProtocol(parseProtocolHeader(undefined))).toBeUndefined();
+  it('works with chooseWampProtocol', () => {
+    expect(chooseWampProtocol(parseProtocolHeader('foo, WAMP'), true)).toStrictEqual({ token: 'WAMP', version: 1 });
+    expect(chooseWampProtocol(parseProtocolHeader(undefined), true)).toBeUndefined();
   });
 });
 

@@ -5,14 +5,27 @@ import { WAMP_HANDLER_METADATA } from '../wamp.constants.js';
 export interface WampHandlerMetadata {
   readonly kind: WampActionKind;
   readonly uri: string;
+  /** The URI's WAMP v2 name, when it differs (`WampHandlerOptions.v2`). */
+  readonly v2?: string;
+}
+
+/** What a handler decorator may say besides its URI. */
+export interface WampHandlerOptions {
+  /**
+   * The name WAMP v2 clients use for the URI (`'app.rpc.add'` for `'http://app/rpc#add'`; for a
+   * prefix pattern, a prefix ending in `*`). Without it, the `v2.uris` option's pairs decide, and
+   * without a pair there either, v2 clients use the URI as it is.
+   */
+  readonly v2?: string;
 }
 
 function wampHandler(kind: WampActionKind) {
-  return (uri: string): MethodDecorator =>
+  return (uri: string, options: WampHandlerOptions = {}): MethodDecorator =>
     (_target, _key, descriptor) => {
       const method = descriptor.value as object;
       const previous: WampHandlerMetadata[] = Reflect.getOwnMetadata(WAMP_HANDLER_METADATA, method) ?? [];
-      Reflect.defineMetadata(WAMP_HANDLER_METADATA, [...previous, { kind, uri }], method);
+      const metadata: WampHandlerMetadata = options.v2 === undefined ? { kind, uri } : { kind, uri, v2: options.v2 };
+      Reflect.defineMetadata(WAMP_HANDLER_METADATA, [...previous, metadata], method);
       return descriptor;
     };
 }

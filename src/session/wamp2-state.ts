@@ -1,0 +1,16 @@
+import type { SessionPhase } from '../protocol/v2/client-rules.js';
+
+/**
+ * What a WAMP v2 session keeps beside `ServerSession`'s shared state: where it stands in the
+ * session's state chart, the realm it joined and who it authenticated as. The v2 broker and
+ * dealer keep their per-session state here too.
+ */
+export class Wamp2State {
+  phase: SessionPhase = 'closed';
+  /** Set once WELCOME went out: the open hooks ran, so the close hooks will. */
+  welcomed = false;
+  realm = '';
+  authId: string | undefined = undefined;
+  authRole = 'anonymous';
+  authMethod = 'anonymous';
+}
