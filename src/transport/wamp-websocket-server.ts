@@ -64,7 +64,12 @@ const WRONG_PATH: HandshakeRefusal = { kind: 'wrong-path', status: 404, message:
  * hears its events from then on.
  */
 export interface WampConnectionAcceptor<Owner> extends ConnectionListener<Owner> {
-  accept(connection: WebSocketConnection<Owner>, request: IncomingMessage, identity: WampIdentity | undefined, protocol: WampSubprotocol): void;
+  accept(
+    connection: WebSocketConnection<Owner>,
+    request: IncomingMessage,
+    identity: WampIdentity | undefined,
+    protocol: WampSubprotocol,
+  ): void;
 }
 
 /**
@@ -166,7 +171,13 @@ export class WampWebSocketServer<Owner = unknown> {
     socket.once('close', () => this.checking.delete(socket));
   }
 
-  private open(request: IncomingMessage, socket: Socket, head: Buffer, protocol: WampSubprotocol, identity: WampIdentity | undefined): void {
+  private open(
+    request: IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+    protocol: WampSubprotocol,
+    identity: WampIdentity | undefined,
+  ): void {
     // Without the compression option the client's extension offers are not even read.
     const deflate = this.deflate?.negotiate(parseExtensionOffers(request.headers['sec-websocket-extensions']));
     const answer = switchingProtocols(request, protocol.token, deflate?.response);
