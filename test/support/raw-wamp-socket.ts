@@ -1,13 +1,11 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
+import { closeSocket, MessageInbox, parseMessage, watchClose, type RawCloseInfo } from './raw-socket-inbox.js';
 import { WAIT_MS, within } from './until.js';
 import { clientFrame, readServerFrame } from './websocket-frames.js';
 
-export interface RawCloseInfo {
-  readonly code: number;
-  readonly reason: string;
-}
+export type { RawCloseInfo } from './raw-socket-inbox.js';
 
 export interface RawConnectOptions {
   /** Subprotocols to offer. Default `['wamp']`. */
@@ -30,15 +28,10 @@ export class RawWampSocket {
   first: unknown;
   /** Resolves with the close code and reason once the connection is closed. */
   readonly closed: Promise<RawCloseInfo>;
-  private readonly inbox: unknown[] = [];
-  private readonly waiters = new Set<(message: unknown) => boolean>();
+  private readonly inbox = new MessageInbox();
 
   private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) =>
-      ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
-    );
-    // Errors (a refused handshake, a reset) end in 'close', whose code is what the tests look at.
-    ws.on('error', () => undefined);
+    this.closed = watchClose(ws);
   }
 
   /** Opens a connection and resolves once the server's first message arrived; rejects if refused. */
@@ -65,9 +58,9 @@ export class RawWampSocket {
         ws.terminate();
       });
       ws.on('message', (data: RawData, isBinary: boolean) => {
-        const message = parse(data, isBinary);
+        const message = parseMessage(data, isBinary);
         if (gotFirst) {
-          socket.deliver(message);
+          socket.inbox.deliver(message);
           return;
         }
         gotFirst = true;
@@ -114,18 +107,7 @@ export class RawWampSocket {
 
   /** The oldest message not yet taken that satisfies `predicate`, waiting (bounded) for one to arrive. */
   next(predicate: (message: unknown) => boolean = () => true, what = 'a message', ms = WAIT_MS): Promise<unknown> {
-    const index = this.inbox.findIndex(predicate);
-    if (index !== -1) return Promise.resolve(this.inbox.splice(index, 1)[0]);
-    let waiter: ((message: unknown) => boolean) | undefined;
-    const arrived = new Promise<unknown>((resolve) => {
-      waiter = (message) => {
-        if (!predicate(message)) return false;
-        resolve(message);
-        return true;
-      };
-      this.waiters.add(waiter);
-    });
-    return within(arrived, what, ms).finally(() => this.waiters.delete(waiter!));
+    return this.inbox.take(predicate, what, ms);
   }
 
   /** The CALLRESULT or CALLERROR for `callId`. */
@@ -148,7 +130,7 @@ export class RawWampSocket {
 
   /** Messages received after the first one and not taken yet. */
   pending(): unknown[] {
-    return [...this.inbox];
+    return this.inbox.pending();
   }
 
   /** Waits (bounded) for the connection to close and returns its close code. */
@@ -157,34 +139,8 @@ export class RawWampSocket {
   }
 
   /** Closes from the client side and waits (bounded) until closed; cuts the socket if that hangs. */
-  async close(code = 1000): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code);
-    try {
-      await within(this.closed, 'the client-side close');
-    } catch {
-      this.ws.terminate();
-      await this.closed;
-    }
-  }
-
-  private deliver(message: unknown): void {
-    for (const waiter of this.waiters) {
-      if (waiter(message)) {
-        this.waiters.delete(waiter);
-        return;
-      }
-    }
-    this.inbox.push(message);
-  }
-}
-
-function parse(data: RawData, isBinary: boolean): unknown {
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { unparsable: text, isBinary };
+  close(code = 1000): Promise<void> {
+    return closeSocket(this.ws, this.closed, code);
   }
 }
 
