@@ -38,6 +38,9 @@ export interface PlanOptions {
  */
 export const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
 
+/** The label of the rows where nest-wamp serves a WAMP v2 client. */
+export const V2_LABEL = 'nest-wamp (v2)';
+
 const ALL: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp', 'nest-wamp-guarded'];
 const NO_GUARD_VARIANT: readonly PeerName[] = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wamp'];
 
@@ -86,11 +89,21 @@ export function plan(options: PlanOptions): Entry[] {
     task: fanoutTask,
     pinned: false,
   });
+  /** nest-wamp serving a WAMP v2 client (same peer, same handlers). */
+  const v2 = (scenario: string, task: Entry['task']): Entry => ({
+    scenario,
+    label: V2_LABEL,
+    peers: [{ peer: 'nest-wamp' }],
+    protocol: 'wamp2',
+    task,
+  });
   return [
     ...single('rpc', ALL, rpcTask(16)),
+    v2('rpc', rpcTask(16)),
     ...single('payload-1k', ALL, rpcTask(1024)),
     ...single('payload-64k', ALL, rpcTask(64 * 1024)),
     ...single('fanout', NO_GUARD_VARIANT, fanoutTask),
+    v2('fanout', fanoutTask),
     ...single('paced', NO_GUARD_VARIANT, { scenario: 'paced', subscribers: 200, rate: 250, ...timing }),
     ...sessions('conns'),
     ...sessions('connect'),

@@ -28,7 +28,7 @@ export const PEERS = ['raw-ws', 'nest-ws', 'socketio', 'nest-socketio', 'nest-wa
 export type PeerName = (typeof PEERS)[number];
 
 /** The wire protocol a peer speaks, i.e. which load-generator client talks to it. */
-export type ProtocolName = 'raw-ws' | 'nest-ws' | 'socketio' | 'wamp';
+export type ProtocolName = 'raw-ws' | 'nest-ws' | 'socketio' | 'wamp' | 'wamp2';
 
 export const PROTOCOL_OF: Record<PeerName, ProtocolName> = {
   'raw-ws': 'raw-ws',
@@ -38,6 +38,9 @@ export const PROTOCOL_OF: Record<PeerName, ProtocolName> = {
   'nest-wamp': 'wamp',
   'nest-wamp-guarded': 'wamp',
 };
+
+/** The realm the WAMP v2 rows join (nest-wamp's default). */
+export const WAMP2_REALM = 'realm1';
 
 /** How a peer process is started. */
 export interface PeerSettings {

@@ -1,4 +1,5 @@
 import type { Measurement } from './runner.js';
+import { V2_LABEL } from './plan.js';
 import { LIMITS_BASELINE, PACED_DELIVERIES_PER_SEC, ROOM_MEMBERS } from './scale-plan.js';
 import { median } from './stats.js';
 
@@ -300,6 +301,12 @@ export function markdown(summary: Summary): string {
 export function targets(summary: Summary): string {
   const row = (scenario: string, label: string) =>
     summary.find((table) => table.scenario === scenario)?.rows.find((entry) => entry.label === label);
+  // Medians of the same rounds: WAMP v2 against WAMP v1, both served by the same nest-wamp peer.
+  const v2OverV1 = (scenario: string, figure: string): number | undefined => {
+    const v1 = row(scenario, 'nest-wamp')?.medians[figure];
+    const v2 = row(scenario, V2_LABEL)?.medians[figure];
+    return v1 === undefined || v2 === undefined ? undefined : v2 / v1;
+  };
   const checks: Array<[string, number | undefined, (value: number) => boolean, string]> = [
     ['rpc calls/s, bare', row('rpc', 'nest-wamp')?.ratio, (v) => v >= 0.9, '≥ ×0.90'],
     ['rpc calls/s, guard + interceptor', row('rpc', 'nest-wamp-guarded')?.ratio, (v) => v >= 0.8, '≥ ×0.80'],
@@ -312,6 +319,8 @@ export function targets(summary: Summary): string {
     ['heap per idle authenticated session', row('conns', 'nest-wamp')?.secondRatio, (v) => v <= 1.3, '≤ ×1.3'],
     ['server CPU per connect', row('connect', 'nest-wamp')?.ratio, (v) => v <= 1.5, '≤ ×1.5'],
     ['rpc after churn / before', row('churn', 'nest-wamp')?.medians.afterOverBefore, (v) => v >= 0.9, '≥ 0.90'],
+    ['rpc calls/s, WAMP v2 client / v1 client', v2OverV1('rpc', 'callsPerSec'), (v) => v >= 0.9, '≥ ×0.90'],
+    ['fanout deliveries/s, WAMP v2 subscribers / v1 subscribers', v2OverV1('fanout', 'deliveriesPerSec'), (v) => v >= 0.9, '≥ ×0.90'],
   ];
   const lines = checks
     .filter(([, value]) => value !== undefined)

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { type ProtocolName, WAMP_ECHO, WAMP_TOPIC } from '../protocol.js';
+import { type ProtocolName, WAMP2_REALM, WAMP_ECHO, WAMP_TOPIC } from '../protocol.js';
 import { LeanWebSocket } from './lean-websocket.js';
 
 /**
@@ -45,6 +45,8 @@ export function connect(protocol: ProtocolName, url: string, options: ConnectOpt
       return JsonWsClient.open(url, nestWsCodec, options.localAddress);
     case 'wamp':
       return WampBenchClient.open(url, options.auth ?? false, options.localAddress);
+    case 'wamp2':
+      return Wamp2BenchClient.open(url, options.localAddress);
     case 'socketio':
       return SocketIoBenchClient.open(url);
   }
@@ -266,6 +268,95 @@ class WampBenchClient implements BenchClient {
       control();
     } else if (message[0] === 3) {
       this.onEcho(Number(message[1]));
+    }
+  }
+}
+
+const WAMP_ECHO_2 = JSON.stringify(WAMP_ECHO);
+
+/**
+ * A lean WAMP v2 (`wamp.2.json`) client: HELLO/WELCOME (anonymous), CALL/RESULT, SUBSCRIBE/
+ * SUBSCRIBED, PUBLISH, EVENT. Request ids run 1, 2, 3, … per session, as the spec asks.
+ */
+class Wamp2BenchClient implements BenchClient {
+  onEcho: (id: number) => void = noop;
+  onEvent: (event: unknown) => void = noop;
+  /** What each request id is waiting for: an echo's id, or a control request's resolve. */
+  private readonly echoes = new Map<number, number>();
+  private readonly control = new Map<number, () => void>();
+  private lastRequest = 0;
+  private welcomed!: () => void;
+  private socket!: LeanWebSocket;
+
+  static async open(url: string, localAddress?: string): Promise<Wamp2BenchClient> {
+    const client = new Wamp2BenchClient();
+    const welcome = new Promise<void>((resolve) => (client.welcomed = resolve));
+    client.socket = await LeanWebSocket.open(url, ['wamp.2.json'], (text) => client.receive(text), localAddress);
+    client.socket.send(JSON.stringify([1, WAMP2_REALM, { roles: { caller: {}, publisher: {}, subscriber: {} } }]));
+    await welcome;
+    return client;
+  }
+
+  echo(id: number, payload: unknown): void {
+    const request = ++this.lastRequest;
+    this.echoes.set(request, id);
+    this.socket.send(`[48,${request},{},${WAMP_ECHO_2},[${JSON.stringify(payload)}]]`);
+  }
+
+  async subscribe(topics: readonly string[] = [WAMP_TOPIC]): Promise<void> {
+    await Promise.all(topics.map((topic) => this.controlRequest((request) => [32, request, {}, topic])));
+  }
+
+  unsubscribe(): void {
+    unsupported('UNSUBSCRIBE by topic (v2 unsubscribes by subscription id)');
+  }
+
+  publish(event: unknown, topic?: string): void {
+    const request = ++this.lastRequest;
+    this.socket.send(`[16,${request},{},${topic === undefined ? WAMP_TOPIC_JSON : JSON.stringify(topic)},[${JSON.stringify(event)}]]`);
+  }
+
+  definePrefixes(): void {
+    unsupported('CURI prefixes (WAMP v1 only)');
+  }
+
+  sync(): Promise<void> {
+    return this.controlRequest((request) => [48, request, {}, WAMP_ECHO, [null]]);
+  }
+
+  close(): Promise<void> {
+    return this.socket.close();
+  }
+
+  private controlRequest(message: (request: number) => unknown[]): Promise<void> {
+    const request = ++this.lastRequest;
+    return new Promise((resolve) => {
+      this.control.set(request, resolve);
+      this.socket.send(JSON.stringify(message(request)));
+    });
+  }
+
+  private receive(text: string): void {
+    const message = JSON.parse(text) as [number, number, ...unknown[]];
+    switch (message[0]) {
+      case 36:
+        this.onEvent((message[4] as unknown[] | undefined)?.[0]);
+        return;
+      case 2:
+        this.welcomed();
+        return;
+    }
+    const request = message[1];
+    const control = this.control.get(request);
+    if (control) {
+      this.control.delete(request);
+      control();
+      return;
+    }
+    const echo = this.echoes.get(request);
+    if (echo !== undefined && message[0] === 50) {
+      this.echoes.delete(request);
+      this.onEcho(echo);
     }
   }
 }
