@@ -31,7 +31,7 @@ export type { WampTraceEntry, WampTraceLevel, WampTraceOptions, WampTraceSink } 
 
 // Handlers
 export { WampRpc, WampSubscribe, WampPublish, type WampHandlerOptions } from './nest/decorators/wamp-handler.decorators.js';
-export { WampSession, WampArgs, WampArg, WampEvent, WampTopic, WampCallId } from './nest/decorators/wamp-param.decorators.js';
+export { WampSession, WampArgs, WampArg, WampKwargs, WampEvent, WampTopic, WampCallId } from './nest/decorators/wamp-param.decorators.js';
 export { WampException, type WampExceptionOptions } from './core/wamp-exception.js';
 export { WampDelivery, type WampPublishDecision } from './router/publish-decision.js';
 export { WampRegistrationError } from './router/handler-registry.js';

@@ -7,7 +7,11 @@ import type { WampSession } from './wamp-session.js';
 export type WampInvocation<S extends WampSession = WampSession> =
   WampCallInvocation<S> | WampSubscribeInvocation<S> | WampPublishInvocation<S>;
 
-export type WampActionKind = WampInvocation['kind'];
+/**
+ * What permission maps and `auth.authorize` decide about: the kinds of invocation, and `register`
+ * (a WAMP v2 client registering a procedure, which runs no handler).
+ */
+export type WampActionKind = WampInvocation['kind'] | 'register';
 
 export interface WampCallInvocation<S extends WampSession = WampSession> {
   readonly kind: 'call';
@@ -17,6 +21,8 @@ export interface WampCallInvocation<S extends WampSession = WampSession> {
   readonly callId: string;
   /** The call's arguments; an interceptor may replace them before the handler runs. */
   args: unknown[];
+  /** A WAMP v2 CALL's keyword arguments (`ArgumentsKw`), when it sent any; v1 calls have none. */
+  kwargs?: Readonly<Record<string, unknown>>;
 }
 
 export interface WampSubscribeInvocation<S extends WampSession = WampSession> {

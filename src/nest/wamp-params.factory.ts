@@ -3,6 +3,9 @@ import type { ParamsFactory } from '@nestjs/core';
 import type { WampInvocation } from '../core/invocation.js';
 import { WampParamtype } from './wamp.constants.js';
 
+/** The `data` of the payload parameter that is a call's keyword arguments (`@WampKwargs()`). */
+export const KWARGS = 'kwargs';
+
 /**
  * Gives each WAMP parameter its value from the handler's context arguments
  * `[session, invocation, uri]`.
@@ -29,10 +32,11 @@ export class WampParamsFactory implements ParamsFactory {
 
 /**
  * Without an index: a call's arguments, or a publication's event. With one: the positional
- * parameter at that index (see `positionalArgs`).
+ * parameter at that index (see `positionalArgs`). `KWARGS`: a call's keyword arguments.
  */
 function payload(invocation: WampInvocation, index: ParamData): unknown {
   if (typeof index === 'number') return positionalArgs(invocation)[index];
+  if (index === KWARGS) return invocation.kind === 'call' ? (invocation.kwargs ?? {}) : undefined;
   return invocation.kind === 'call' ? invocation.args : invocation.kind === 'publish' ? invocation.event : undefined;
 }
 

@@ -2,13 +2,16 @@ import { UriPatternTable } from '../protocol/uri-pattern.js';
 import type { WampActionKind } from '../core/invocation.js';
 import type { WampPermissions } from '../core/wamp-permissions.js';
 
-export type WampPermissionCategory = 'rpc' | 'subscribe' | 'publish';
+export type WampPermissionCategory = 'rpc' | 'subscribe' | 'publish' | 'register';
 
 export const CATEGORY_OF: Readonly<Record<WampActionKind, WampPermissionCategory>> = {
   call: 'rpc',
   subscribe: 'subscribe',
   publish: 'publish',
+  register: 'register',
 };
+
+const CATEGORIES: readonly WampPermissionCategory[] = ['rpc', 'subscribe', 'publish', 'register'];
 
 type CompiledGrant = boolean | UriPatternTable<boolean>;
 
@@ -18,6 +21,7 @@ export class CompiledPermissions {
   private readonly rpc: CompiledGrant;
   private readonly subscribe: CompiledGrant;
   private readonly publish: CompiledGrant;
+  private readonly register: CompiledGrant;
 
   /** Maps of booleans only (`{ all: true }`, `{ rpc: true, ... }`) share one instance per combination. */
   private static readonly byCategories = new Map<string, CompiledPermissions>();
@@ -41,6 +45,7 @@ export class CompiledPermissions {
     this.rpc = compile(source, 'rpc');
     this.subscribe = compile(source, 'subscribe');
     this.publish = compile(source, 'publish');
+    this.register = compile(source, 'register');
   }
 
   allows(kind: WampActionKind, uri: string): boolean {
@@ -51,14 +56,14 @@ export class CompiledPermissions {
 
 /** Whether a (valid) permission map grants some category per URI rather than as a whole. */
 export function hasUriMaps(permissions: WampPermissions): boolean {
-  return typeof permissions.rpc === 'object' || typeof permissions.subscribe === 'object' || typeof permissions.publish === 'object';
+  return CATEGORIES.some((category) => typeof permissions[category] === 'object');
 }
 
-/** `rpc|subscribe|publish` as 0/1 when every grant of the map is a boolean; undefined otherwise. */
+/** `rpc|subscribe|publish|register` as 0/1 when every grant of the map is a boolean; undefined otherwise. */
 function booleanKey(source: WampPermissions): string | undefined {
-  if (source.all === true) return '111';
+  if (source.all === true) return '1111';
   let key = '';
-  for (const category of ['rpc', 'subscribe', 'publish'] as const) {
+  for (const category of CATEGORIES) {
     const grant = source[category];
     if (grant !== undefined && typeof grant !== 'boolean') return undefined;
     key += grant === true ? '1' : '0';
@@ -82,7 +87,7 @@ export function permissionsProblem(value: unknown): string | undefined {
       if (typeof grant !== 'boolean') return '"all" is not a boolean';
       continue;
     }
-    if (key !== 'rpc' && key !== 'subscribe' && key !== 'publish') return `"${key}" is not all, rpc, subscribe or publish`;
+    if (!(CATEGORIES as readonly string[]).includes(key)) return `"${key}" is not all, rpc, subscribe, publish or register`;
     if (typeof grant === 'boolean') continue;
     if (typeof grant !== 'object' || grant === null || Array.isArray(grant)) return `"${key}" is neither a boolean nor a URI map`;
     for (const [uri, allowed] of Object.entries(grant)) {

@@ -23,6 +23,8 @@ import { WampDelivery, type WampPublishDecision } from './publish-decision.js';
 import type { RefusalKind, WampCounters } from '../core/wamp-counters.js';
 import type { WampHooks } from './wamp-hooks.js';
 import type { ThrottledLog } from '../core/throttled-log.js';
+import { ClientProcedures } from './client-procedures.js';
+import { encodeV2CallError, encodeV2CallResult } from './v2/call-replies.js';
 
 /** The per-session limits the router enforces (see `WampLimits`), every default filled in. */
 export interface RouterLimits {
@@ -70,7 +72,17 @@ export interface RouterDependencies {
  * Nothing thrown by a handler or hook escapes it.
  */
 export class WampRouter {
-  constructor(private readonly deps: RouterDependencies) {}
+  /** The procedures WAMP v2 clients registered, which callers of both protocols reach. */
+  readonly clientProcedures: ClientProcedures;
+
+  constructor(private readonly deps: RouterDependencies) {
+    this.clientProcedures = new ClientProcedures({
+      counters: deps.counters,
+      hooks: deps.hooks,
+      uris: deps.handlers.uris,
+      invocationsPerCallee: deps.options.limits.callsInFlight,
+    });
+  }
 
   /**
    * A WebSocket completed its handshake: WELCOME first, then the open hooks. An identity the
@@ -167,6 +179,7 @@ export class WampRouter {
     if (!session.forget()) return;
     this.deps.counters.sessionsClosed++;
     this.deps.sessions.remove(session);
+    this.clientProcedures.callerClosed(session);
     for (const topic of this.deps.topics.unsubscribeAll(session)) {
       this.deps.hooks.emit('onWampUnsubscribed', session, topic);
     }
@@ -207,12 +220,12 @@ export class WampRouter {
     return true;
   }
 
-  /** Answers a pending call with a result; false when it is not pending (answered, or session gone). */
+  /** Answers a pending call (of either protocol) with a result; false when it is not pending (answered, or session gone). */
   sendCallResult(session: ServerSession, callId: string, result: unknown): boolean {
     if (!session.isPending(callId)) return false;
     let frame: string;
     try {
-      frame = encodeCallResult(callId, result);
+      frame = session.protocolVersion === 2 ? encodeV2CallResult(callId, result) : encodeCallResult(callId, result);
     } catch (error) {
       return this.sendCallError(session, callId, this.unserializable(error));
     }
@@ -222,11 +235,13 @@ export class WampRouter {
     return true;
   }
 
-  /** Answers a pending call with an error; false when it is not pending. */
+  /** Answers a pending call (of either protocol) with an error; false when it is not pending. */
   sendCallError(session: ServerSession, callId: string, error: Omit<CallErrorReply, 'unexpected'>): boolean {
     const since = session.settleCall(callId);
     if (since < 0) return false;
-    session.send(this.encodeError(callId, error));
+    session.send(
+      session.protocolVersion === 2 ? encodeV2CallError(callId, error, this.deps.handlers.uris) : this.encodeError(callId, error),
+    );
     this.deps.counters.answered(errorOutcome(error.uri), performance.now() - since);
     if (error.kill) session.close(error.kill.code, error.kill.reason);
     return true;
@@ -258,15 +273,19 @@ export class WampRouter {
       args: message.args,
     };
     session.addPending(callId, performance.now());
+    this.runCall(call);
+  }
+
+  /**
+   * Answers a call now pending in its session (a v1 CALL, or a v2 one from the v2 dealer): the
+   * server's handler, else a procedure a v2 client registered, else `notfound`. Whether a
+   * procedure exists is not told to a session that may not call it (`unauthorized`); the
+   * permission guard decides for handlers, the access policy for the rest.
+   */
+  runCall(call: WampCallInvocation<ServerSession>): void {
     const handler = this.deps.handlers.procedure(call.uri);
     if (!handler) {
-      // Whether a procedure exists is not told to a session that may not call it.
-      this.finishWithError(
-        call,
-        this.deps.access.permits(session, 'call', call.uri)
-          ? { uri: WampErrorUri.notFound, desc: WampErrorDescription.notFound, unexpected: false }
-          : { uri: WampErrorUri.unauthorized, desc: WampErrorDescription.unauthorized, unexpected: false },
-      );
+      this.callWithoutHandler(call);
       return;
     }
     let result: unknown;
@@ -284,6 +303,17 @@ export class WampRouter {
     else this.finishWithResult(call, result);
   }
 
+  /** A call no server handler answers: to a client procedure the caller may call, else `notfound` or `unauthorized`. */
+  private callWithoutHandler(call: WampCallInvocation<ServerSession>): void {
+    if (!this.deps.access.permits(call.session, 'call', call.uri)) {
+      this.finishWithError(call, { uri: WampErrorUri.unauthorized, desc: WampErrorDescription.unauthorized, unexpected: false });
+      return;
+    }
+    const registration = this.clientProcedures.find(call.uri);
+    if (registration) this.clientProcedures.invoke(call, registration);
+    else this.finishWithError(call, { uri: WampErrorUri.notFound, desc: WampErrorDescription.notFound, unexpected: false });
+  }
+
   private fail(call: WampCallInvocation<ServerSession>, error: unknown): void {
     this.finishWithError(call, this.deps.mapError(error), error);
   }
@@ -292,7 +322,7 @@ export class WampRouter {
     const { session } = call;
     let frame: string;
     try {
-      frame = encodeCallResult(call.callId, result);
+      frame = session.protocolVersion === 2 ? encodeV2CallResult(call.callId, result) : encodeCallResult(call.callId, result);
     } catch (error) {
       this.finishWithError(call, this.unserializable(error), error);
       return;

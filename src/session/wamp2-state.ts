@@ -1,4 +1,5 @@
 import type { SessionPhase } from '../protocol/v2/client-rules.js';
+import type { CalleeState } from './callee-state.js';
 
 /**
  * What a WAMP v2 session keeps beside `ServerSession`'s shared state: where it stands in the
@@ -13,4 +14,6 @@ export class Wamp2State {
   authId: string | undefined = undefined;
   authRole = 'anonymous';
   authMethod = 'anonymous';
+  /** The dealer's state for this session as a callee (registrations, pending INVOCATIONs); created on its first REGISTER. */
+  callee: CalleeState | undefined = undefined;
 }

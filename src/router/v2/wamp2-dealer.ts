@@ -1,4 +1,7 @@
-import { encodeError } from '../../protocol/v2/encode.js';
+import { CloseCode } from '../../core/close-codes.js';
+import type { WampCallInvocation } from '../../core/invocation.js';
+import { WampErrorUri } from '../../protocol/error-uris.js';
+import { encodeAbort, encodeError, encodeRegistered, encodeUnregistered } from '../../protocol/v2/encode.js';
 import { WampError } from '../../protocol/v2/error-uris.js';
 import { MessageCode } from '../../protocol/v2/message-code.js';
 import type {
@@ -10,34 +13,142 @@ import type {
   YieldMessage,
 } from '../../protocol/v2/messages.js';
 import type { ServerSession } from '../../session/server-session.js';
+import { REGISTRATIONS_PER_SESSION } from '../client-procedures.js';
 import type { Wamp2Context } from './wamp2-context.js';
 
-/** The v2 dealer: CALL to the server's procedures and to procedures v2 clients registered, REGISTER, UNREGISTER, YIELD. */
+/** The requests of the dealer a client sends, for their ERROR answers. */
+type DealerRequestType = typeof MessageCode.Call | typeof MessageCode.Register | typeof MessageCode.Unregister;
+
+/**
+ * The v2 dealer (Basic Profile): CALL to the server's procedures and to procedures v2 clients
+ * registered, REGISTER, UNREGISTER, and a callee's YIELD or ERROR. A v2 call is pending in its
+ * session under its request id in decimal, as a v1 call is under its call id: the v1 router runs
+ * it (handlers with their guards, pipes, interceptors and filters; the client procedures) and
+ * answers it, as `WampBroker.sendCallResult` does, in the caller's protocol.
+ */
 export class Wamp2Dealer {
   constructor(private readonly context: Wamp2Context) {}
 
   call(session: ServerSession, message: CallMessage): void {
-    session.send(encodeError(MessageCode.Call, message.request, {}, WampError.noSuchProcedure));
+    if (!this.admit(session, MessageCode.Call, message.request)) return;
+    const callId = String(message.request);
+    if (session.isPending(callId)) {
+      this.violation(session, `CALL request ${callId} reuses the id of a call still in flight`);
+      return;
+    }
+    const { counters, handlers, options, router } = this.context;
+    const limit = options.limits.callsInFlight;
+    if (session.pendingCallCount >= limit) {
+      counters.refuse('calls-in-flight');
+      this.refuse(session, MessageCode.Call, message.request, WampErrorUri.busy, `more than ${limit} calls in flight`);
+      return;
+    }
+    const call: WampCallInvocation<ServerSession> = {
+      kind: 'call',
+      session,
+      uri: handlers.uris.fromV2(message.procedure),
+      callId,
+      args: message.args === undefined ? [] : (message.args as unknown[]),
+      kwargs: message.kwargs,
+    };
+    session.addPending(callId, performance.now());
+    router.runCall(call);
   }
 
-  cancel(_session: ServerSession, _message: CancelMessage): void {}
+  /**
+   * CANCEL (Advanced Profile, not announced): whatever its mode, a call still pending is answered
+   * at once with ERROR `wamp.error.canceled`, and its result, when it comes, is dropped (a client
+   * procedure's YIELD is ignored; its callee gets no INTERRUPT). A call no longer pending: ignored.
+   */
+  cancel(session: ServerSession, message: CancelMessage): void {
+    const { router } = this.context;
+    const callId = String(message.request);
+    if (router.sendCallError(session, callId, { uri: WampError.canceled, desc: 'canceled by the caller' })) {
+      router.clientProcedures.forgetCall(session, callId);
+    }
+  }
 
   register(session: ServerSession, message: RegisterMessage): void {
-    session.send(encodeError(MessageCode.Register, message.request, {}, WampError.featureNotSupported));
+    if (!this.admit(session, MessageCode.Register, message.request)) return;
+    const { access, handlers, router } = this.context;
+    const { request, options } = message;
+    if ((options.match !== undefined && options.match !== 'exact') || (options.invoke !== undefined && options.invoke !== 'single')) {
+      this.refuse(session, MessageCode.Register, request, WampError.optionNotAllowed, 'only exact, single registrations are supported');
+      return;
+    }
+    const uri = handlers.uris.fromV2(message.procedure);
+    if (!access.permits(session, 'register', uri)) {
+      this.refuse(session, MessageCode.Register, request, WampError.notAuthorized, `not authorized to register ${message.procedure}`);
+      return;
+    }
+    const registration = handlers.procedure(uri) ? 'exists' : router.clientProcedures.register(session, uri);
+    if (registration === 'exists') {
+      this.refuse(session, MessageCode.Register, request, WampError.procedureAlreadyExists, `${message.procedure} is registered already`);
+    } else if (registration === 'limit') {
+      this.refuse(
+        session,
+        MessageCode.Register,
+        request,
+        WampErrorUri.busy,
+        `at most ${REGISTRATIONS_PER_SESSION} registrations per session`,
+      );
+    } else {
+      session.send(encodeRegistered(request, registration.id));
+    }
   }
 
   unregister(session: ServerSession, message: UnregisterMessage): void {
-    session.send(encodeError(MessageCode.Unregister, message.request, {}, WampError.noSuchRegistration));
+    if (!this.admit(session, MessageCode.Unregister, message.request)) return;
+    if (this.context.router.clientProcedures.unregister(session, message.registration)) {
+      session.send(encodeUnregistered(message.request));
+    } else {
+      this.refuse(session, MessageCode.Unregister, message.request, WampError.noSuchRegistration, 'no such registration of this session');
+    }
   }
 
   /** A callee's answer to an INVOCATION. */
-  yield(_session: ServerSession, _message: YieldMessage): void {}
+  yield(session: ServerSession, message: YieldMessage): void {
+    this.context.router.clientProcedures.answer(session, message.request, message);
+  }
 
   /** A callee's ERROR for an INVOCATION. */
-  invocationError(_session: ServerSession, _message: ErrorMessage): void {}
+  invocationError(session: ServerSession, message: ErrorMessage): void {
+    this.context.router.clientProcedures.answer(session, message.request, message);
+  }
 
-  /** The session is gone: forget its registrations, and fail the calls waiting for it. */
-  closed(_session: ServerSession): void {
-    void this.context;
+  /** The session is gone: its registrations end, the calls waiting for it get `wamp.error.canceled`, its own are forgotten. */
+  closed(session: ServerSession): void {
+    this.context.router.clientProcedures.sessionClosed(session);
+  }
+
+  /**
+   * The `limits.rate` token bucket, as the v1 router applies it: past it, the session is closed
+   * (1008), or with `onExceed: 'drop'` the request is refused with ERROR `error#busy`.
+   */
+  private admit(session: ServerSession, type: DealerRequestType, request: number): boolean {
+    const rate = this.context.options.limits.rate;
+    if (!rate || session.takeToken(rate.messagesPerSecond, rate.burst, performance.now())) return true;
+    this.context.counters.refuse('rate-limited');
+    if (rate.onExceed === 'close') {
+      this.context.logger.debug(`closing v2 session ${session.v2Id}: message rate exceeded`);
+      session.close(CloseCode.policyViolation, 'message rate exceeded');
+      return false;
+    }
+    this.refuse(session, type, request, WampErrorUri.busy, 'message rate exceeded');
+    return false;
+  }
+
+  /** ERROR for a request refused before it took effect; a refused CALL is counted as answered (`refused`). */
+  private refuse(session: ServerSession, type: DealerRequestType, request: number, error: string, message: string): void {
+    session.send(encodeError(type, request, {}, error, [message]));
+    if (type === MessageCode.Call) this.context.counters.answered('refused', 0);
+  }
+
+  /** A protocol violation: ABORT `wamp.error.protocol_violation`, counted, and the connection is closed. */
+  private violation(session: ServerSession, reason: string): void {
+    this.context.counters.refuse('malformed');
+    this.context.logger.debug(`closing v2 session ${session.v2Id}: ${reason}`);
+    session.send(encodeAbort({ message: reason }, WampError.protocolViolation));
+    session.close(CloseCode.protocolError, 'protocol violation');
   }
 }
