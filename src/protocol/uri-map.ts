@@ -45,7 +45,7 @@ export class WampUriMap {
       throw new WampUriMapError(`a v1/v2 URI pair is two non-empty strings; got ${JSON.stringify({ v1, v2 })}`);
     }
     const v1Prefix = v1.endsWith('*');
-    if (v1Prefix !== v2.endsWith('*') || v1.indexOf('*') < v1.length - 1 || v2.indexOf('*') < v2.length - 1) {
+    if (v1Prefix !== v2.endsWith('*') || starBeforeEnd(v1) || starBeforeEnd(v2)) {
       throw new WampUriMapError(`a v1/v2 URI pair is two URIs, or two prefixes each ending in "*"; got ${JSON.stringify({ v1, v2 })}`);
     }
     if (v1Prefix) {
@@ -88,4 +88,10 @@ export class WampUriMap {
     this.byV1Prefix = [...this.byV1Prefix, pair].sort((a, b) => b.v1.length - a.v1.length);
     this.byV2Prefix = [...this.byV2Prefix, pair].sort((a, b) => b.v2.length - a.v2.length);
   }
+}
+
+/** Whether a `*` appears anywhere but at the very end. */
+function starBeforeEnd(uri: string): boolean {
+  const star = uri.indexOf('*');
+  return star !== -1 && star < uri.length - 1;
 }
