@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CloseCode } from '../core/close-codes.js';
 import { serializedOnce } from '../protocol/encode.js';
 import { errorMessage } from '../core/errors.js';
@@ -10,20 +10,15 @@ import { WampException } from '../core/wamp-exception.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { WampSession } from '../core/wamp-session.js';
 import { CraError, CraProcedure, isCraProcedure } from '../protocol/cra-uris.js';
-import { type CompiledPermissions, hasUriMaps, permissionsProblem } from '../permissions/permissions.js';
+import type { CompiledPermissions } from '../permissions/permissions.js';
 import type { WampPermissions } from '../core/wamp-permissions.js';
 import { isPromiseLike } from '../core/promises.js';
 import type { ResolvedAuthOptions } from './resolve-auth-options.js';
 import type { WampSecret } from './wamp-auth-options.js';
-import {
-  DEFAULT_ITERATIONS,
-  DEFAULT_KEYLEN,
-  deriveKey,
-  signatureMatches,
-  signChallenge,
-  signChallengeLegacy,
-  type WampCraSalt,
-} from './wamp-cra.js';
+import { signatureMatches, signChallenge, signChallengeLegacy } from './wamp-cra.js';
+import { hmacKeyOf } from './secret-key.js';
+import { afterFailureDelay } from './failure-delay.js';
+import { grantedPermissionsProblem, quotedKey } from './permission-check.js';
 
 /** Where a session's WAMP-CRA exchange stands. */
 type Exchange =
@@ -46,12 +41,6 @@ const VERIFYING: Exchange = { step: 'verifying' };
 const COOLING_DOWN: Exchange = { step: 'cooling-down' };
 const LOCKED_OUT: Exchange = { step: 'locked-out' };
 const ANONYMOUS_CHALLENGE: Exchange = { step: 'challenged', authKey: null, signatures: [] };
-/**
- * Permission maps with URI maps already checked (maps are treated as immutable, see
- * `WampAuthOptions.permissions`). A map of booleans is checked again each time: that costs less
- * than remembering it, and applications often build a fresh one per session.
- */
-const VALIDATED = new WeakSet<object>();
 
 /** What `auth` returns: every registered URI the session may use, per category (as clj-wamp). */
 export type ExpandedPermissions = Record<'rpc' | 'subscribe' | 'publish', Record<string, true>>;
@@ -130,7 +119,7 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
   private async challenge(session: ServerSession, authKey: string, authExtra: Record<string, unknown>): Promise<string> {
     try {
       const secret = await this.lookUpSecret(authKey, authExtra, session);
-      const { key, salt } = await hmacKey(secret);
+      const { key, salt } = await hmacKeyOf(secret);
       const challenge = JSON.stringify({
         authid: randomBytes(12).toString('base64url'),
         authkey: authKey,
@@ -201,11 +190,8 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
 
   /** The signature was right and the permissions are known: the session is authenticated. */
   private grant(session: ServerSession, authKey: string | null, permissions: WampPermissions): ExpandedPermissions {
-    if (!VALIDATED.has(permissions)) {
-      const problem = permissionsProblem(permissions);
-      if (problem) throw this.permissionsFailed(session, authKey, new Error(`auth.permissions returned an invalid map: ${problem}`));
-      if (hasUriMaps(permissions)) VALIDATED.add(permissions);
-    }
+    const problem = grantedPermissionsProblem(permissions);
+    if (problem) throw this.permissionsFailed(session, authKey, new Error(problem));
     if (this.exchanges.get(session.id) !== VERIFYING) throw craError(CraError.notRequested); // closed meanwhile
     this.exchanges.delete(session.id);
     this.failures.delete(session.id);
@@ -236,8 +222,7 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     this.failures.set(session.id, failures);
     const lockedOut = failures >= this.options.maxAttempts;
     this.exchanges.set(session.id, lockedOut ? LOCKED_OUT : COOLING_DOWN);
-    const delay = failureDelay(this.options.failureDelayMs);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    await afterFailureDelay(this.options.failureDelayMs);
     // Unless the session closed meanwhile (its state is gone for good), it may authreq again.
     if (this.exchanges.get(session.id) === COOLING_DOWN) this.exchanges.delete(session.id);
     const [uri, desc] = CraError.invalidSignature;
@@ -270,39 +255,6 @@ export class CraAuthenticator implements OnWampSessionOpen, OnWampSessionClose {
     this.expanded.set(grants, { revision, listing });
     return listing;
   }
-}
-
-/** The HMAC key for a secret: the secret itself, or the PBKDF2-derived key with its salt. */
-async function hmacKey(secret: WampSecret): Promise<{ key: string; salt?: WampCraSalt }> {
-  if (typeof secret === 'string') return { key: secret };
-  if (typeof secret !== 'object' || typeof secret.secret !== 'string' || typeof secret.salt !== 'string' || secret.salt === '') {
-    throw new Error('auth.secret must return a string or { secret, salt (non-empty), keylen?, iterations? }');
-  }
-  const salt: WampCraSalt = {
-    salt: secret.salt,
-    keylen: positiveInteger(secret.keylen) ?? DEFAULT_KEYLEN,
-    iterations: positiveInteger(secret.iterations) ?? DEFAULT_ITERATIONS,
-  };
-  return { key: await deriveKey(secret.secret, salt), salt };
-}
-
-/**
- * How long a failure's answer waits: random (so its timing says nothing), and at least half the
- * bound, so that each failure costs a guesser real time.
- */
-function failureDelay(boundMs: number): number {
-  if (boundMs <= 0) return 0;
-  const bound = Math.ceil(boundMs);
-  return randomInt(Math.ceil(bound / 2), bound + 1);
-}
-
-/** A client's key as a log line shows it: quoted and escaped (no line breaks of its own), and cut short. */
-function quotedKey(authKey: string): string {
-  return JSON.stringify(authKey.length > 100 ? `${authKey.slice(0, 100)}…` : authKey);
-}
-
-function positiveInteger(value: unknown): number | undefined {
-  return Number.isInteger(value) && (value as number) > 0 ? (value as number) : undefined;
 }
 
 /** Frozen all through, so that it is serialized once for every session granted the same map. */

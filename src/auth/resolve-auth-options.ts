@@ -1,11 +1,12 @@
 import { WampOptionsError } from '../core/wamp-options-error.js';
 import type { WampAuthOptions } from './wamp-auth-options.js';
 
-export type ResolvedAuthOptions = Required<Omit<WampAuthOptions, 'secret' | 'handshake' | 'authorize'>> &
-  Pick<WampAuthOptions, 'secret' | 'handshake' | 'authorize'>;
+export type ResolvedAuthOptions = Required<Omit<WampAuthOptions, 'secret' | 'ticket' | 'handshake' | 'authorize'>> &
+  Pick<WampAuthOptions, 'secret' | 'ticket' | 'handshake' | 'authorize'>;
 
 const AUTH_KEYS: readonly (keyof WampAuthOptions)[] = [
   'secret',
+  'ticket',
   'permissions',
   'authorize',
   'allowAnonymous',
@@ -21,7 +22,7 @@ export function resolveAuthOptions(auth: WampAuthOptions): ResolvedAuthOptions {
   if (typeof auth !== 'object' || auth === null) fail('auth', 'an object', auth);
   WampOptionsError.rejectUnknownKeys(auth, AUTH_KEYS, 'auth.');
   if (typeof auth.permissions !== 'function') fail('auth.permissions', 'a function (authKey, session) => permission map', auth.permissions);
-  for (const hook of ['secret', 'handshake', 'authorize'] as const) {
+  for (const hook of ['secret', 'ticket', 'handshake', 'authorize'] as const) {
     if (auth[hook] !== undefined && typeof auth[hook] !== 'function') fail(`auth.${hook}`, 'a function', auth[hook]);
   }
   for (const flag of ['allowAnonymous', 'legacySignature', 'globalGuard'] as const) {
@@ -36,6 +37,7 @@ export function resolveAuthOptions(auth: WampAuthOptions): ResolvedAuthOptions {
     fail('auth.failureDelayMs', 'a number of milliseconds, 0 or more', failureDelayMs);
   return {
     secret: auth.secret,
+    ticket: auth.ticket,
     permissions: auth.permissions,
     handshake: auth.handshake,
     authorize: auth.authorize,

@@ -27,6 +27,13 @@ export interface WampAuthOptions {
    */
   secret?: (authKey: string, authExtra: Record<string, unknown>, session: WampSession) => MaybePromise<WampSecret | null | undefined>;
   /**
+   * WAMP v2 ticket authentication (authmethod `ticket`): whether `ticket` (AUTHENTICATE's
+   * signature) is valid for `authKey` (HELLO's authid). May be async; compare secrets in constant
+   * time. The session's permissions then come from `permissions(authKey, session)`, as for
+   * WAMP-CRA. Without it, v2 clients cannot use `ticket`.
+   */
+  ticket?: (authKey: string, ticket: string, session: WampSession) => MaybePromise<boolean>;
+  /**
    * The permission map of an authenticated session (`authKey` is null for an anonymous one),
    * resolved once when it authenticates. May be async. A map is compiled once per object and
    * treated as immutable, so returning one shared object per role is cheap; to change what a
@@ -43,11 +50,17 @@ export interface WampAuthOptions {
   authorize?: (session: WampSession, kind: WampActionKind, uri: string) => boolean;
   /** Whether a session may authenticate anonymously (authreq without a key, auth without a signature). Default `false`. */
   allowAnonymous?: boolean;
-  /** A session not authenticated this long after WELCOME is closed (1008). Default 20000 ms; 0 disables. */
+  /**
+   * A v1 session not authenticated this long after WELCOME is closed (1008); a v2 connection not
+   * welcomed this long after it opened gets ABORT and is closed (1008). Default 20000 ms; 0 disables.
+   */
   timeoutMs?: number;
-  /** Failed `auth` calls after which the session is closed (1008). Default 5. */
+  /** Failed `auth` calls after which a v1 session is closed (1008). Default 5. (A v2 session gets one attempt.) */
   maxAttempts?: number;
-  /** An invalid signature is answered after a random delay of up to this many ms (against timing attacks). Default 1000. */
+  /**
+   * An invalid signature (and, in v2, an unknown authid or a refused ticket) is answered after a
+   * random delay of up to this many ms (against timing attacks). Default 1000.
+   */
   failureDelayMs?: number;
   /** Also accept clj-wamp 1.0.2's signature, HMAC(key = challenge, message = secret), for clients migrating from it. Default `false`. */
   legacySignature?: boolean;

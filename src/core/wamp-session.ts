@@ -24,10 +24,11 @@ export interface WampIdentity {
   /** The auth key, or null for an anonymous session. */
   readonly authKey: string | null;
   /**
-   * How it authenticated: WAMP-CRA with a key, WAMP-CRA anonymously, the `handshake` hook, or
-   * the application granting it rights (`WampBroker.setPermissions` on a session that had none).
+   * How it authenticated: WAMP-CRA with a key (v1, or v2 `wampcra`), anonymously (v1 WAMP-CRA
+   * without a key, or v2 `anonymous`), a v2 `ticket`, the `handshake` hook, or the application
+   * granting it rights (`WampBroker.setPermissions` on a session that had none).
    */
-  readonly method: 'wamp-cra' | 'anonymous' | 'handshake' | 'server';
+  readonly method: 'wamp-cra' | 'anonymous' | 'ticket' | 'handshake' | 'server';
   /** The permission map in force. */
   readonly permissions: WampPermissions;
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { AccessPolicy } from '../router/access-policy.js';
 import { WampBroker } from '../broker/wamp-broker.js';
 import { CraAuthenticator } from '../auth/cra-authenticator.js';
+import { Wamp2Authenticator } from '../auth/wamp2-authenticator.js';
 import { permissionsProblem } from '../permissions/permissions.js';
 import type { ResolvedAuthOptions } from '../auth/resolve-auth-options.js';
 import type { ResolvedWampOptions } from '../config/resolve-options.js';
@@ -102,7 +103,13 @@ export class WampEngine implements WampUpgradeHost {
     this.router = new WampRouter(routing);
     if (options.v2) {
       for (const pair of options.v2.uris) this.handlers.nameForV2(pair.v1, pair.v2, 'the "v2.uris" option');
-      this.router2 = new Wamp2Router({ ...routing, realm: options.v2.realm, router: this.router });
+      this.router2 = new Wamp2Router({
+        ...routing,
+        realm: options.v2.realm,
+        router: this.router,
+        authentication: new Wamp2Authenticator(options.auth, log),
+        goodbyeTimeoutMs: options.shutdownGraceMs,
+      });
     }
     this.transport = new WampWebSocketServer(
       { ...options, servesV2: this.router2 !== undefined },

@@ -98,6 +98,9 @@ export class ServerSession implements WampSession {
   }
 
   close(code = 1000, reason = ''): void {
+    // An established v2 session says GOODBYE first.
+    const graceful = this.v2?.closeGracefully;
+    if (graceful !== undefined) return graceful(code, reason);
     this.socket.close(code, reason);
   }
 

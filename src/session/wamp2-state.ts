@@ -14,6 +14,14 @@ export class Wamp2State {
   authId: string | undefined = undefined;
   authRole = 'anonymous';
   authMethod = 'anonymous';
+  /**
+   * The router is working out its answer to HELLO or AUTHENTICATE (a secret, ticket or
+   * permissions callback, or a failure's delay): what the client sends meanwhile is dropped, so
+   * that nothing it sends learns the answer sooner.
+   */
+  awaitingAnswer = false;
+  /** While established: what `session.close()` does instead of closing at once (GOODBYE first, see `Wamp2Opening.leave`). */
+  closeGracefully: ((code: number, reason: string) => void) | undefined = undefined;
   /** The dealer's state for this session as a callee (registrations, pending INVOCATIONs); created on its first REGISTER. */
   callee: CalleeState | undefined = undefined;
 }

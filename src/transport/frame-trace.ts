@@ -3,6 +3,7 @@ import type { WampLogger } from '../core/wamp-logger.js';
 import type { WampSession } from '../core/wamp-session.js';
 import { CraProcedure } from '../protocol/cra-uris.js';
 import { MessageType } from '../protocol/message-type.js';
+import { MessageCode } from '../protocol/v2/message-code.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { TextFrame } from '../websocket/frames.js';
 import type { SentTap, WebSocketConnection } from '../websocket/websocket-connection.js';
@@ -145,8 +146,12 @@ export class FrameTrace implements SentTap<ServerSession> {
     }
   }
 
-  /** The text, or the CALL it is re-serialized with its arguments masked when it calls a masked procedure. */
+  /**
+   * The text, or the message re-serialized with its secrets masked: a v1 CALL of a masked
+   * procedure (its arguments), a v2 AUTHENTICATE (its WAMP-CRA signature or ticket).
+   */
   private masking(session: ServerSession, text: string): string {
+    if (session.protocolVersion === 2) return maskingAuthenticate(text);
     if (!LOOKS_LIKE_CALL.test(text)) return text;
     let message: unknown;
     try {
@@ -185,6 +190,22 @@ export function frameTrace(options: ResolvedTraceOptions | undefined, logger: Wa
 
 /** Only a message whose text starts as a CALL is parsed to look for secrets. */
 const LOOKS_LIKE_CALL = /^\s*\[\s*2\s*,/;
+/** In v2, only one whose text starts as an AUTHENTICATE. */
+const LOOKS_LIKE_AUTHENTICATE = /^\s*\[\s*5\s*,/;
+
+/** A v2 AUTHENTICATE with its signature (or ticket) masked; anything else as it is. */
+function maskingAuthenticate(text: string): string {
+  if (!LOOKS_LIKE_AUTHENTICATE.test(text)) return text;
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    // Unparsable: it may still carry a secret; the router refuses it as a protocol violation.
+    return `[5,"${MASKED}",<unparsable>]`;
+  }
+  if (!Array.isArray(message) || message[0] !== MessageCode.Authenticate || message.length < 2) return text;
+  return JSON.stringify([MessageCode.Authenticate, MASKED, ...message.slice(2)]);
+}
 
 /** The text of a complete, unmasked text frame built by `textFrame`. */
 function framePayload(frame: TextFrame): string {

@@ -38,6 +38,7 @@ export class Wamp2Router {
     if (identity) session.authenticate(identity);
     this.context.sessions.add(session);
     this.context.counters.sessionsOpened++;
+    this.opening.opened(session);
     return session;
   }
 
@@ -47,7 +48,8 @@ export class Wamp2Router {
 
   /** One frame from the client. */
   receive(session: ServerSession, data: Buffer | string, isBinary: boolean): void {
-    if (!session.isOpen) return;
+    // Nothing is heard while the answer to HELLO or AUTHENTICATE is being worked out.
+    if (!session.isOpen || session.v2!.awaitingAnswer) return;
     if (isBinary) {
       this.opening.violation(session, 'binary frames are not wamp.2.json');
       return;
@@ -120,6 +122,7 @@ export class Wamp2Router {
     const { counters, sessions, topics, hooks } = this.context;
     counters.sessionsClosed++;
     sessions.remove(session);
+    this.opening.closed(session);
     this.broker.closed(session);
     this.dealer.closed(session);
     const welcomed = session.v2!.welcomed;
