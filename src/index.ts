@@ -67,7 +67,7 @@ export type {
 export type { WampHandshake, WampCloseInfo, WampIdentity, WampAuthState, WampProtocolVersion } from './core/wamp-session.js';
 
 // Sending from the server
-export { WampBroker, type WampRecipients } from './broker/wamp-broker.js';
+export { WampBroker, type WampRecipients, type WampSessionIds } from './broker/wamp-broker.js';
 export type { WampCluster, WampClusterSession, WampClusterListener } from './cluster/wamp-cluster.js';
 export type { ClusterBus, ClusterRequest, ClusterResponder } from './cluster/cluster-bus.js';
 export {

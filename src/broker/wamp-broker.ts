@@ -31,11 +31,13 @@ export interface WampBrokerParts {
 
 /**
  * Who an event goes to: every subscriber but `exclude`, or only those in `eligible` (`[]`:
- * nobody). Each is a list of session ids or a single id, as clj-wamp's functions take one.
+ * nobody). Each is a list of session ids or a single id, as clj-wamp's functions take one. A
+ * session is named by its v1 id (a string) or its v2 id (a number, or its decimal string),
+ * whichever protocol it speaks.
  */
 export interface WampRecipients {
-  readonly exclude?: string | readonly string[];
-  readonly eligible?: string | readonly string[];
+  readonly exclude?: WampSessionIds;
+  readonly eligible?: WampSessionIds;
   /**
    * Only this instance's subscribers: the event is not handed to the backplane. For what every
    * instance publishes by itself (a clock, a feed each instance reads), so that a subscriber gets
@@ -43,6 +45,9 @@ export interface WampRecipients {
    */
   readonly local?: boolean;
 }
+
+/** Sessions named by v1 id (string) or v2 id (number): one, or a list. */
+export type WampSessionIds = string | number | readonly (string | number)[];
 
 /**
  * The server side of WAMP, injectable anywhere: send events, manage subscriptions and
@@ -83,7 +88,10 @@ export class WampBroker {
     return this.server.dispatcher.publish(topic, event, deliveryFilter(recipients), recipients.local === true);
   }
 
-  /** Ids of this instance's sessions subscribed to `topic` (clj-wamp's get-topic-clients). */
+  /**
+   * Ids (v1) of this instance's sessions subscribed to `topic` (clj-wamp's get-topic-clients), of
+   * both protocols; a v2 session's prefix subscriptions are not listed.
+   */
   subscribers(topic: string): string[] {
     return [...(this.server.topics.subscribers(topic) ?? [])].map((session) => session.id);
   }
@@ -93,13 +101,21 @@ export class WampBroker {
     return this.server.topics.topics();
   }
 
-  /** Subscribes a session to a topic without asking any subscribe rule; false if unknown or already in. */
+  /**
+   * Subscribes a session to a topic without asking any subscribe rule; false if unknown or already
+   * in, and for a WAMP v2 session, which can only receive events of subscriptions it asked for
+   * (an EVENT names the client's own SUBSCRIBE's subscription id).
+   */
   subscribe(sessionId: string, topic: string): boolean {
     const session = this.server.sessions.get(sessionId);
-    return session ? this.server.router.forceSubscribe(session, topic) : false;
+    return session !== undefined && session.protocolVersion === 1 && this.server.router.forceSubscribe(session, topic);
   }
 
-  /** Unsubscribes a session from a topic; false if it was not subscribed. */
+  /**
+   * Unsubscribes a session from a topic; false if it was not subscribed. A v2 session's exact
+   * subscription to the topic ends silently: no more EVENTs, and its later UNSUBSCRIBE gets
+   * `wamp.error.no_such_subscription`.
+   */
   unsubscribe(sessionId: string, topic: string): boolean {
     const session = this.server.sessions.get(sessionId);
     return session ? this.server.router.unsubscribe(session, topic) : false;
@@ -219,13 +235,26 @@ export class WampBroker {
   }
 }
 
-/** Lists as they are; a single id as a list of one; anything else is a caller's mistake. */
+/** Lists as they are; a single id as a list of one; v2 ids in decimal (as the filter reads them); anything else is a caller's mistake. */
 function deliveryFilter({ exclude, eligible }: WampRecipients): DeliveryFilter {
   return { exclude: idList(exclude, 'exclude'), eligible: idList(eligible, 'eligible') };
 }
 
-function idList(ids: string | readonly string[] | undefined, name: string): readonly string[] | undefined {
-  if (ids === undefined || Array.isArray(ids)) return ids as readonly string[] | undefined;
+function idList(ids: WampSessionIds | undefined, name: string): readonly string[] | undefined {
+  if (ids === undefined) return undefined;
   if (typeof ids === 'string') return [ids];
-  throw new TypeError(`WampBroker.publish: ${name} must be a session id or a list of session ids, got ${typeof ids}`);
+  if (typeof ids === 'number') return [v2IdString(ids, name)];
+  if (!Array.isArray(ids)) {
+    throw new TypeError(`WampBroker.publish: ${name} must be a session id or a list of session ids, got ${typeof ids}`);
+  }
+  const list = ids as readonly (string | number)[];
+  return list.some((id) => typeof id === 'number')
+    ? list.map((id) => (typeof id === 'number' ? v2IdString(id, name) : id))
+    : (list as readonly string[]);
+}
+
+function v2IdString(id: number, name: string): string {
+  if (!Number.isInteger(id) || id < 1 || id > 2 ** 53)
+    throw new TypeError(`WampBroker.publish: ${name} has ${id}, which is no v2 session id`);
+  return String(id);
 }

@@ -1,4 +1,5 @@
 import type { ServerSession } from '../session/server-session.js';
+import { Wamp2Subscriptions } from './v2-subscriptions.js';
 
 /** Told when a topic gets its first subscriber on this instance, and when it loses its last. */
 export interface TopicActivity {
@@ -6,9 +7,15 @@ export interface TopicActivity {
   deactivated(topic: string): void;
 }
 
-/** Who is subscribed to what on this instance. It keeps both directions in step. */
+/**
+ * Who is subscribed to what on this instance. It keeps both directions in step. Exact
+ * subscriptions of both protocols are here, v1 and v2 sessions side by side (one topic, one set of
+ * subscribers, one backplane channel); a v2 session's subscription id and its prefix subscriptions
+ * are in `v2`, which this index keeps in step for the exact ones.
+ */
 export class TopicIndex {
   private readonly subscribersByTopic = new Map<string, Set<ServerSession>>();
+  readonly v2 = new Wamp2Subscriptions();
 
   constructor(private readonly activity?: TopicActivity) {}
 
@@ -23,12 +30,14 @@ export class TopicIndex {
     }
     subscribers.add(session);
     session.addTopic(topic);
+    if (session.v2) this.v2.joinExact(session, topic);
     return true;
   }
 
   /** Removes a subscription; false when the session did not have it. */
   unsubscribe(session: ServerSession, topic: string): boolean {
     if (!session.removeTopic(topic)) return false;
+    if (session.v2) this.v2.leaveExact(session, topic);
     const subscribers = this.subscribersByTopic.get(topic);
     if (subscribers) {
       subscribers.delete(session);

@@ -4,6 +4,7 @@ import { encodeCallError, encodeCallResult, encodeWelcome } from '../protocol/en
 import { WampErrorDescription, WampErrorUri } from '../protocol/error-uris.js';
 import { MessageType } from '../protocol/message-type.js';
 import type { CallMessage, ClientMessage, PublishMessage } from '../protocol/messages.js';
+import type { Payload } from '../protocol/v2/messages.js';
 import { newSessionId, newV2SessionId } from '../protocol/session-id.js';
 import { publishFilter } from '../pubsub/delivery-filter.js';
 import type { EventDispatcher } from '../pubsub/event-dispatcher.js';
@@ -25,6 +26,20 @@ import type { WampHooks } from './wamp-hooks.js';
 import type { ThrottledLog } from '../core/throttled-log.js';
 import { ClientProcedures } from './client-procedures.js';
 import { encodeV2CallError, encodeV2CallResult } from './v2/call-replies.js';
+
+/** `decidePublish`'s answer when the rules or permissions refuse a publication (a handler's falsy decision only drops it). */
+export const PUBLISH_REFUSED: unique symbol = Symbol('publish refused');
+
+export type PublishVerdict = WampPublishDecision | typeof PUBLISH_REFUSED;
+
+/** What a v2 PUBLISH adds to a delivery (`WampRouter.deliver`). */
+export interface Wamp2PublishExtras {
+  readonly publication: number;
+  /** The event as the publish handler was given it (the v1 view of the payload). */
+  readonly event: unknown;
+  /** The payload when it is not just `[event]`. */
+  readonly payload?: Payload;
+}
 
 /** The per-session limits the router enforces (see `WampLimits`), every default filled in. */
 export interface RouterLimits {
@@ -368,32 +383,38 @@ export class WampRouter {
       this.deps.counters.refuse('too-many-subscriptions');
       return;
     }
+    const allowed = this.maySubscribe(session, topic);
+    if (allowed === true) this.forceSubscribe(session, topic);
+    else if (allowed !== false)
+      return allowed.then((value) => {
+        if (value) this.forceSubscribe(session, topic);
+      });
+  }
+
+  /**
+   * Whether the topic's subscribe rule and the session's permissions let it subscribe (v1 and v2
+   * alike): a static rule with the permission check, or the handler (through Nest's guards and
+   * pipes), whose refusal or failure is a no. Never rejects.
+   */
+  maySubscribe(session: ServerSession, topic: string): boolean | Promise<boolean> {
     const rule = this.deps.handlers.subscribeRule(topic);
     if (!rule) {
       this.deps.logger.debug(`SUBSCRIBE to ${topic} ignored: no subscribe rule matches`);
-      return;
+      return false;
     }
-    if ('allow' in rule) {
-      if (rule.allow && this.deps.access.permits(session, 'subscribe', topic)) this.forceSubscribe(session, topic);
-      return;
-    }
+    if ('allow' in rule) return rule.allow && this.deps.access.permits(session, 'subscribe', topic);
     let allowed: unknown;
     try {
       allowed = rule.handler({ kind: 'subscribe', session, uri: topic });
     } catch (error) {
       this.logDenied('SUBSCRIBE', topic, error);
-      return;
+      return false;
     }
-    if (!isPromiseLike(allowed)) {
-      if (allowed) this.forceSubscribe(session, topic);
-      return;
-    }
-    return Promise.resolve(allowed).then(
-      (value) => {
-        if (value) this.forceSubscribe(session, topic);
-      },
-      (error) => this.logDenied('SUBSCRIBE', topic, error),
-    );
+    if (!isPromiseLike(allowed)) return Boolean(allowed);
+    return Promise.resolve(allowed).then(Boolean, (error: unknown) => {
+      this.logDenied('SUBSCRIBE', topic, error);
+      return false;
+    });
   }
 
   private receivePublish(session: ServerSession, message: PublishMessage): void {
@@ -410,32 +431,56 @@ export class WampRouter {
   }
 
   private publish(publication: WampPublishInvocation<ServerSession>): void | Promise<void> {
+    const decision = this.decidePublish(publication);
+    if (!isPromiseLike(decision)) {
+      this.deliver(publication, decision);
+      return;
+    }
+    return decision.then((value) => {
+      this.deliver(publication, value);
+    });
+  }
+
+  /**
+   * What the topic's publish rule says of a publication (v1 and v2 alike): `PUBLISH_REFUSED` when
+   * no rule matches, a static rule or the permissions deny it, or the handler refuses or fails (a
+   * guard); otherwise the handler's decision (`true` for a static rule), which may still drop it.
+   * Never rejects.
+   */
+  decidePublish(publication: WampPublishInvocation<ServerSession>): PublishVerdict | Promise<PublishVerdict> {
     const rule = this.deps.handlers.publishRule(publication.uri);
     if (!rule) {
       this.deps.logger.debug(`PUBLISH to ${publication.uri} ignored: no publish rule matches`);
-      return;
+      return PUBLISH_REFUSED;
     }
     if ('allow' in rule) {
-      if (rule.allow && this.deps.access.permits(publication.session, 'publish', publication.uri)) this.deliver(publication, true);
-      return;
+      return rule.allow && this.deps.access.permits(publication.session, 'publish', publication.uri) ? true : PUBLISH_REFUSED;
     }
     let decision: WampPublishDecision | PromiseLike<WampPublishDecision>;
     try {
       decision = rule.handler(publication);
     } catch (error) {
       this.logDenied('PUBLISH', publication.uri, error);
-      return;
+      return PUBLISH_REFUSED;
     }
-    return isPromiseLike(decision)
-      ? Promise.resolve(decision).then(
-          (value) => this.deliver(publication, value),
-          (error) => this.logDenied('PUBLISH', publication.uri, error),
-        )
-      : this.deliver(publication, decision);
+    if (!isPromiseLike(decision)) return decision;
+    return Promise.resolve(decision).then(
+      (value) => value,
+      (error: unknown) => {
+        this.logDenied('PUBLISH', publication.uri, error);
+        return PUBLISH_REFUSED;
+      },
+    );
   }
 
-  private deliver(publication: WampPublishInvocation<ServerSession>, decision: WampPublishDecision): void {
-    if (!decision) return;
+  /**
+   * Delivers a publication as its rule decided (a refusal or a falsy decision delivers nothing),
+   * then runs the published hooks; false when nothing was published. `v2` is what a v2 PUBLISH
+   * adds: its payload reaches v2 subscribers unless the handler changed the event (a rewrite, or
+   * `publication.event` replaced), which they then get as `Arguments [event]`.
+   */
+  deliver(publication: WampPublishInvocation<ServerSession>, decision: PublishVerdict, v2?: Wamp2PublishExtras): boolean {
+    if (!decision || decision === PUBLISH_REFUSED) return false;
     const rewrite = decision instanceof WampDelivery ? decision : undefined;
     const delivered = {
       topic: publication.uri,
@@ -444,12 +489,19 @@ export class WampRouter {
       eligible: rewrite?.recipients.eligible ? [...rewrite.recipients.eligible] : publication.eligible,
     };
     try {
-      this.deps.dispatcher.publish(delivered.topic, delivered.event, delivered);
+      this.deps.dispatcher.publish(
+        delivered.topic,
+        delivered.event,
+        delivered,
+        false,
+        v2 && { publication: v2.publication, payload: !rewrite && publication.event === v2.event ? v2.payload : undefined },
+      );
     } catch (error) {
       this.deps.logger.limitedWarn('publish-dropped', `PUBLISH to ${delivered.topic} dropped: ${errorMessage(error)}`);
-      return;
+      return false;
     }
     this.deps.hooks.emit('onWampPublished', publication.session, delivered);
+    return true;
   }
 
   /** A guard's refusal is routine; a crashed handler was already logged by Nest's exception handler. */
