@@ -89,16 +89,21 @@ export class RawV2Session {
     );
   }
 
-  /** Sends REGISTER and waits for REGISTERED (resolves with the registration id) or ERROR (resolves with the frame). */
-  async register(procedure: string, options: Record<string, unknown> = {}): Promise<number | Wamp2Frame> {
+  /** Sends REGISTER and waits for its answer: REGISTERED or ERROR. */
+  register(procedure: string, options: Record<string, unknown> = {}): Promise<Wamp2Frame> {
     const request = this.nextRequest();
     this.send([REGISTER, request, options, procedure]);
-    const answer = await this.nextMatching(
-      (frame) =>
-        (frame[0] === REGISTERED || (frame[0] === ERROR && frame[1] === REGISTER)) && frame[frame[0] === ERROR ? 2 : 1] === request,
+    return this.nextMatching(
+      (frame) => (frame[0] === REGISTERED && frame[1] === request) || (frame[0] === ERROR && frame[1] === REGISTER && frame[2] === request),
       `the answer to REGISTER ${request}`,
     );
-    return answer[0] === REGISTERED ? (answer[2] as number) : answer;
+  }
+
+  /** Registers `procedure` and resolves with the registration id; rejects when the router refused. */
+  async registered(procedure: string): Promise<number> {
+    const answer = await this.register(procedure);
+    if (answer[0] !== REGISTERED) throw new Error(`REGISTER ${procedure} refused: ${JSON.stringify(answer)}`);
+    return answer[2] as number;
   }
 
   /** Sends UNREGISTER and waits for UNREGISTERED or ERROR (the frame). */
