@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { WampModule, WampRpc, WampSession, type WampAuthOptions, type WampModuleOptions, type WampTraceEntry } from '../../src/index.js';
+import {
+  WampModule,
+  WampRpc,
+  WampSession,
+  type WampAuthOptions,
+  type WampModuleOptions,
+  type WampSecret,
+  type WampTraceEntry,
+} from '../../src/index.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { WampTestClient } from '../../src/testing/index.js';
 import { openV2Session, V2SessionOpenError, type V2SessionHandle } from '../support/autobahn-v2.js';
@@ -12,6 +20,12 @@ const RPC = 'http://example.com/rpc#';
 const REALM = 'realm1';
 const HELLO_ROLES = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
 const SALTED = { secret: 'salted-password', salt: 'wamp-salt', keylen: 32, iterations: 1000 };
+/** Secrets by authid: unsalted, salted as the sample's, and salted with v1's defaults (keylen 32, 10000 iterations; Autobahn's own default is 1000). */
+const SECRETS: Record<string, WampSecret> = {
+  guest: 'secret-password',
+  salted: SALTED,
+  defaulted: { secret: 'defaulted-password', salt: 'other-salt' },
+};
 
 // WAMP v2 message codes, as on the wire.
 const HELLO = 1;
@@ -38,7 +52,7 @@ const ANONYMOUS_RIGHTS = { rpc: { [`${RPC}whoami`]: true } };
 const USER_RIGHTS = { rpc: true, subscribe: true, publish: true };
 
 const AUTH: WampAuthOptions = {
-  secret: (authKey) => (authKey === 'guest' ? 'secret-password' : authKey === 'salted' ? SALTED : null),
+  secret: (authKey) => SECRETS[authKey] ?? null,
   ticket: async (authKey, ticket) => authKey === 'ticketed' && ticket === 'ticket-123',
   permissions: (authKey) => (authKey === null ? ANONYMOUS_RIGHTS : USER_RIGHTS),
   allowAnonymous: true,
@@ -182,6 +196,37 @@ describe('WAMP v2 session opening with the auth option', () => {
   it('authenticates a salted secret with the plain helper (openV2Session derives the key)', async () => {
     const { welcome } = await open(server, { realm: REALM, authid: 'salted', secret: 'salted-password' });
     expect(welcome).toMatchObject({ authid: 'salted', authmethod: 'wampcra' });
+  });
+
+  it('sends the PBKDF2 parameters v1 defaults to when the secret leaves them out (Autobahn would assume others)', async () => {
+    const extras: Record<string, unknown>[] = [];
+    const { welcome } = await open(server, {
+      realm: REALM,
+      authmethods: ['wampcra'],
+      authid: 'defaulted',
+      onchallenge: async (_session, _method, extra) => {
+        extras.push(extra);
+        const { default: autobahn } = await import('autobahn');
+        const key = autobahn.auth_cra.derive_key(
+          'defaulted-password',
+          extra.salt as string,
+          extra.iterations as number,
+          extra.keylen as number,
+        );
+        return autobahn.auth_cra.sign(key, extra.challenge as string);
+      },
+    });
+    expect(welcome.authid).toBe('defaulted');
+    expect(extras[0]).toMatchObject({ salt: 'other-salt', keylen: 32, iterations: 10000 });
+  });
+
+  it('applies the identity’s permissions to calls: a denied call is refused, a permitted one runs as the session', async () => {
+    const anonymous = await open(server, { realm: REALM });
+    expect(await anonymous.session.call('app.rpc.whoami')).toEqual({ authKey: null, method: 'anonymous', v2Id: anonymous.session.id });
+    await expect(anonymous.session.call('app.rpc.admin')).rejects.toMatchObject({ error: 'wamp.error.not_authorized' });
+    const guest = await open(server, { realm: REALM, authid: 'guest', secret: 'secret-password' });
+    expect(await guest.session.call('app.rpc.whoami')).toEqual({ authKey: 'guest', method: 'wamp-cra', v2Id: guest.session.id });
+    expect(await guest.session.call('app.rpc.admin')).toBe('admin');
   });
 
   it('refuses a wrong secret with ABORT wamp.error.not_authorized, after the failure delay', async () => {
