@@ -13,8 +13,11 @@ import { CHAT_TOPIC } from '../uris.js';
 
 const MAX_MESSAGE_LENGTH = 140;
 
+/** Who a chat event is about: the session's v1 id (`clientId`), its v2 id (`sessionId`), and its name. */
 export interface ChatUser {
   readonly clientId: string;
+  /** Undefined only for a session of another instance (see `ChatService.onWampSubscribed`). */
+  readonly sessionId?: number;
   readonly username: string;
 }
 
@@ -24,7 +27,7 @@ export function usernameOf(session: { readonly id: string; readonly authKey?: st
 }
 
 function userOf(session: WampSession): ChatUser {
-  return { clientId: session.id, username: usernameOf({ id: session.id, authKey: session.identity?.authKey }) };
+  return { clientId: session.id, sessionId: session.v2Id, username: usernameOf({ id: session.id, authKey: session.identity?.authKey }) };
 }
 
 /**
@@ -45,19 +48,19 @@ export class ChatService implements OnWampSubscribed, OnWampUnsubscribed {
   onMessage(@WampEvent() event: unknown, @WampSession() session: WampSession): WampDelivery | false {
     const message = typeof (event as { message?: unknown })?.message === 'string' ? (event as { message: string }).message : '';
     if (message.length === 0) return false;
-    return new WampDelivery({
-      type: 'message',
-      message: message.slice(0, MAX_MESSAGE_LENGTH),
-      username: userOf(session).username,
-      clientId: session.id,
-    });
+    return new WampDelivery({ type: 'message', message: message.slice(0, MAX_MESSAGE_LENGTH), ...userOf(session) });
   }
 
   async onWampSubscribed(session: WampSession, topic: string): Promise<void> {
     if (topic !== CHAT_TOPIC) return;
     this.broker.publish(CHAT_TOPIC, { type: 'user-joined', ...userOf(session) }, { exclude: [session.id] });
     const members = await this.broker.cluster.sessions(CHAT_TOPIC);
-    const users = members.map((member): ChatUser => ({ clientId: member.id, username: usernameOf(member) }));
+    // A cluster listing names sessions by their v1 id; the v2 id is at hand for this instance's own sessions.
+    const users = members.map((member): ChatUser => ({
+      clientId: member.id,
+      sessionId: this.broker.session(member.id)?.v2Id,
+      username: usernameOf(member),
+    }));
     this.broker.publish(CHAT_TOPIC, { type: 'user-list', users }, { eligible: [session.id], local: true });
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { WampArg, WampException, WampRpc, WampSession } from 'nest-wamp';
-import { RPC, SAMPLE_ERROR } from '../uris.js';
+import { CALC_ERROR, RPC } from '../uris.js';
 
 type Operator = '+' | '-' | '*' | '/';
 
@@ -61,5 +61,5 @@ function toNumber(input: unknown): number {
 }
 
 function calcError(details: string): WampException {
-  return new WampException(`${SAMPLE_ERROR}calc`, 'calculator error', details);
+  return new WampException(CALC_ERROR, 'calculator error', details);
 }

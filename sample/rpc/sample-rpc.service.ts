@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { WampException, WampRpc, WampSession } from 'nest-wamp';
-import { RPC, SAMPLE_ERROR } from '../uris.js';
+import { INVALID_ARGUMENT_ERROR, RPC } from '../uris.js';
 
 const MAX_SLOW_MS = 10_000;
 
@@ -10,7 +10,7 @@ export class SampleRpcService {
   @WampRpc(`${RPC}add`)
   add(a: unknown, b: unknown): number {
     if (typeof a !== 'number' || typeof b !== 'number') {
-      throw new WampException(`${SAMPLE_ERROR}invalid-argument`, 'add takes two numbers');
+      throw new WampException(INVALID_ARGUMENT_ERROR, 'add takes two numbers');
     }
     return a + b;
   }
@@ -20,9 +20,10 @@ export class SampleRpcService {
     return value;
   }
 
+  /** The caller's session id in its own protocol's form (v1: a string, v2: a number), and its auth key. */
   @WampRpc(`${RPC}whoami`)
-  whoami(@WampSession() session: WampSession): { sessionId: string; authKey: string | null } {
-    return { sessionId: session.id, authKey: session.identity?.authKey ?? null };
+  whoami(@WampSession() session: WampSession): { sessionId: string | number; authKey: string | null } {
+    return { sessionId: session.protocolVersion === 2 ? session.v2Id : session.id, authKey: session.identity?.authKey ?? null };
   }
 
   @WampRpc(`${RPC}slow`)

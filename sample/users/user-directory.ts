@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { WampPermissions, WampSecret } from 'nest-wamp';
-import { RPC, EVENT } from '../uris.js';
+import { CHAT_TOPIC, FEED_TOPICS, RPC, TIME_TOPIC, USER_RPC } from '../uris.js';
+
+const NAMED_USER: WampPermissions = { rpc: true, subscribe: true, publish: true, register: { [`${USER_RPC}*`]: true } };
+
+const ANONYMOUS: WampPermissions = {
+  rpc: Object.fromEntries(['add', 'echo', 'calc', 'whoami', 'slow'].map((name) => [`${RPC}${name}`, true])),
+  subscribe: { [CHAT_TOPIC]: true, [FEED_TOPICS]: true, [TIME_TOPIC]: true },
+  publish: false,
+  register: false,
+};
 
 /**
  * The sample's accounts. A real app would look them up in its database; the WAMP module reaches
@@ -18,13 +27,12 @@ export class UserDirectory {
     return this.secrets.get(authKey);
   }
 
-  /** Named users may do everything the topic rules allow; anonymous ones a safe subset, and never publish. */
+  /**
+   * Named users may call, subscribe and publish whatever the topic rules allow, and register
+   * procedures (WAMP v2) under the user prefix; anonymous ones a safe subset: never publish or register.
+   */
   permissionsOf(authKey: string | null): WampPermissions {
-    if (authKey !== null) return { all: true };
-    return {
-      rpc: Object.fromEntries(['add', 'echo', 'calc', 'whoami', 'slow'].map((name) => [`${RPC}${name}`, true])),
-      subscribe: { [`${EVENT}chat`]: true, [`${EVENT}feed/*`]: true, [`${EVENT}time`]: true },
-      publish: false,
-    };
+    if (authKey !== null) return NAMED_USER;
+    return ANONYMOUS;
   }
 }

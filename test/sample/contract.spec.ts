@@ -117,6 +117,8 @@ function useSample(config: () => SampleConfig) {
   const context = {
     server: undefined as unknown as TestServer,
     opened: [] as WampTestClient[],
+    /** Every session's v2 id, by its v1 id. */
+    v2Ids: new Map<string, number>(),
     get broker(): WampBroker {
       return context.server.app.get(WampBroker);
     },
@@ -126,6 +128,7 @@ function useSample(config: () => SampleConfig) {
     async connect(options?: WampTestClientOptions): Promise<WampTestClient> {
       const client = await context.server.connect(options);
       context.opened.push(client);
+      context.v2Ids.set(client.sessionId, context.broker.session(client.sessionId)!.v2Id);
       return client;
     },
     async as(user: { authKey: string; secret: string }): Promise<WampTestClient> {
@@ -137,6 +140,12 @@ function useSample(config: () => SampleConfig) {
       const client = await context.connect();
       await client.authenticate();
       return client;
+    },
+    /** How chat events name a client's session: its v1 id (`clientId`) and its v2 id (`sessionId`), read while it was open. */
+    ids(client: WampTestClient): { clientId: string; sessionId: number } {
+      const v2Id = context.v2Ids.get(client.sessionId);
+      if (v2Id === undefined) throw new Error(`no v2 id known for ${client.sessionId}`);
+      return { clientId: client.sessionId, sessionId: v2Id };
     },
     /** Waits until the server has handled everything `client` sent so far. */
     serverIdle(client: WampTestClient): Promise<void> {
@@ -160,6 +169,7 @@ function useSample(config: () => SampleConfig) {
     await Promise.all(context.opened.splice(0).map((client) => (client.isOpen ? client.close() : client.closed)));
     await until(() => context.broker.sessions().length === 0, 'every session to be gone');
     context.recorder.publications.length = 0;
+    context.v2Ids.clear();
   });
   afterAll(() => context.server.close());
   return context;
@@ -191,7 +201,8 @@ describe('the sample app (default config)', () => {
     });
 
     it('accepts a handshake that offers wamp among other subprotocols', async () => {
-      const result = await attemptHandshake(sample.server.url, { protocols: ['wamp.2.json', 'wamp'] });
+      // Not beside wamp.2.json: a client offering both gets WAMP v2 (v2-contract.spec.ts).
+      const result = await attemptHandshake(sample.server.url, { protocols: ['chat', 'wamp'] });
       if (!result.accepted) throw new Error(`refused with HTTP ${result.status}`);
       expect(result.protocol).toBe('wamp');
       await result.socket.close();
@@ -199,8 +210,8 @@ describe('the sample app (default config)', () => {
 
     it.each([
       ['no subprotocol at all', []],
-      ['other subprotocols only', ['wamp.2.json', 'chat']],
-    ])('refuses a handshake that does not offer wamp (%s) with HTTP 400', async (_name, protocols) => {
+      ['other subprotocols only', ['wamp.2.msgpack', 'chat']],
+    ])('refuses a handshake that offers neither wamp nor wamp.2.json (%s) with HTTP 400', async (_name, protocols) => {
       const result = await attemptHandshake(sample.server.url, { protocols });
       if (result.accepted) {
         await result.socket.close();
@@ -312,7 +323,7 @@ describe('the sample app (default config)', () => {
         const observer = await sample.as(GUEST);
         expect(normalized(await sample.joinChat(observer))).toEqual({
           type: 'user-list',
-          users: [{ clientId: observer.sessionId, username: 'guest' }],
+          users: [{ ...sample.ids(observer), username: 'guest' }],
         });
         await sample.subscribe(observer, feed('before-auth'));
 
@@ -333,8 +344,8 @@ describe('the sample app (default config)', () => {
         await observer.nextEvent(CHAT, 3000, isMessage('sentinel'));
         expect(await observer.nextEvent(feed('before-auth'))).toBe('sentinel');
         expect(observer.eventsOn(CHAT).map(normalized)).toEqual([
-          { type: 'user-list', users: [{ clientId: observer.sessionId, username: 'guest' }] },
-          { type: 'message', message: 'sentinel', username: 'guest', clientId: observer.sessionId },
+          { type: 'user-list', users: [{ ...sample.ids(observer), username: 'guest' }] },
+          { type: 'message', message: 'sentinel', username: 'guest', ...sample.ids(observer) },
         ]);
         expect(observer.eventsOn(feed('before-auth'))).toEqual(['sentinel']);
         expect(stranger.received).toEqual([]);
@@ -361,7 +372,7 @@ describe('the sample app (default config)', () => {
 
       expect(normalized(await sample.joinChat(client))).toEqual({
         type: 'user-list',
-        users: [{ clientId: client.sessionId, username: name }],
+        users: [{ ...sample.ids(client), username: name }],
       });
       await sample.subscribe(client, feed('perm'), SUB_ONLY, TIME);
       for (const topic of [CHAT, feed('perm'), SUB_ONLY, TIME]) expect(sample.broker.subscribers(topic)).toContain(client.sessionId);
@@ -371,7 +382,7 @@ describe('the sample app (default config)', () => {
         type: 'message',
         message: `hi from ${name}`,
         username: name,
-        clientId: client.sessionId,
+        ...sample.ids(client),
       });
       client.publish(feed('perm'), { from: name });
       expect(await client.nextEvent(feed('perm'))).toEqual({ from: name });
@@ -402,7 +413,7 @@ describe('the sample app (default config)', () => {
       const list = await sample.joinChat(client);
       expect(list).toEqual({
         type: 'user-list',
-        users: [{ clientId: client.sessionId, username: `anonymous-${client.sessionId.slice(0, 6)}` }],
+        users: [{ ...sample.ids(client), username: `anonymous-${client.sessionId.slice(0, 6)}` }],
       });
       await sample.subscribe(client, feed('anon'), feed('anon/deeper'), TIME, SUB_ONLY);
       expect(sample.broker.subscribers(feed('anon'))).toContain(client.sessionId);
@@ -444,7 +455,7 @@ describe('the sample app (default config)', () => {
         await receiver.nextEvent(CHAT, 3000, isMessage('sentinel'));
         expect(await receiver.nextEvent(feed('anon-pub'))).toBe('sentinel');
         expect(receiver.eventsOn(CHAT).filter(ofType('message'))).toEqual([
-          { type: 'message', message: 'sentinel', username: 'guest', clientId: observer.sessionId },
+          { type: 'message', message: 'sentinel', username: 'guest', ...sample.ids(observer) },
         ]);
         expect(receiver.eventsOn(feed('anon-pub'))).toEqual(['sentinel']);
       }
@@ -604,9 +615,9 @@ describe('the sample app (default config)', () => {
   describe('PubSub: chat', () => {
     const anonymousName = (client: WampTestClient) => `anonymous-${client.sessionId.slice(0, 6)}`;
 
-    it('the subscriber alone gets user-list [{clientId, username}], the others user-joined', async () => {
+    it('the subscriber alone gets user-list [{clientId, sessionId, username}], the others user-joined', async () => {
       const a = await sample.as(GUEST);
-      expect(normalized(await sample.joinChat(a))).toEqual({ type: 'user-list', users: [{ clientId: a.sessionId, username: 'guest' }] });
+      expect(normalized(await sample.joinChat(a))).toEqual({ type: 'user-list', users: [{ ...sample.ids(a), username: 'guest' }] });
 
       const b = await sample.as(SALTED);
       const listB = normalized(await sample.joinChat(b));
@@ -614,32 +625,32 @@ describe('the sample app (default config)', () => {
         normalized({
           type: 'user-list',
           users: [
-            { clientId: a.sessionId, username: 'guest' },
-            { clientId: b.sessionId, username: 'salted' },
+            { ...sample.ids(a), username: 'guest' },
+            { ...sample.ids(b), username: 'salted' },
           ],
         }),
       );
-      const joinedB = { type: 'user-joined', clientId: b.sessionId, username: 'salted' };
+      const joinedB = { type: 'user-joined', ...sample.ids(b), username: 'salted' };
       expect(await a.nextEvent(CHAT, 3000, ofType('user-joined'))).toEqual(joinedB);
 
       const c = await sample.anonymous();
       const listC = normalized(await sample.joinChat(c));
       const allUsers = [
-        { clientId: a.sessionId, username: 'guest' },
-        { clientId: b.sessionId, username: 'salted' },
-        { clientId: c.sessionId, username: anonymousName(c) },
+        { ...sample.ids(a), username: 'guest' },
+        { ...sample.ids(b), username: 'salted' },
+        { ...sample.ids(c), username: anonymousName(c) },
       ];
       expect(listC).toEqual(normalized({ type: 'user-list', users: allUsers }));
-      const joinedC = { type: 'user-joined', clientId: c.sessionId, username: anonymousName(c) };
+      const joinedC = { type: 'user-joined', ...sample.ids(c), username: anonymousName(c) };
       expect(await a.nextEvent(CHAT, 3000, ofType('user-joined'))).toEqual(joinedC);
       expect(await b.nextEvent(CHAT, 3000, ofType('user-joined'))).toEqual(joinedC);
 
       // A sentinel after everything: nobody got a user-list meant for another, nor its own user-joined.
       a.publish(CHAT, { type: 'message', message: 'sentinel' });
-      const sentinel = { type: 'message', message: 'sentinel', username: 'guest', clientId: a.sessionId };
+      const sentinel = { type: 'message', message: 'sentinel', username: 'guest', ...sample.ids(a) };
       for (const client of [a, b, c]) expect(await client.nextEvent(CHAT, 3000, isMessage('sentinel'))).toEqual(sentinel);
       expect(a.eventsOn(CHAT).map(normalized)).toEqual([
-        { type: 'user-list', users: [{ clientId: a.sessionId, username: 'guest' }] },
+        { type: 'user-list', users: [{ ...sample.ids(a), username: 'guest' }] },
         joinedB,
         joinedC,
         sentinel,
@@ -648,7 +659,7 @@ describe('the sample app (default config)', () => {
       expect(c.eventsOn(CHAT).map(normalized)).toEqual([listC, sentinel]);
     });
 
-    it('a message becomes {type:"message", message, username, clientId}: the publisher is stamped over any client value; the publisher gets it too', async () => {
+    it('a message becomes {type:"message", message, username, clientId, sessionId}: the publisher is stamped over any client value; the publisher gets it too', async () => {
       const a = await sample.as(GUEST);
       const s = await sample.as(SALTED);
       const anon = await sample.anonymous();
@@ -656,8 +667,8 @@ describe('the sample app (default config)', () => {
 
       a.publish(CHAT, { type: 'message', message: 'hello', clientId: 'forged-id', username: 'mallory' });
       s.publish(CHAT, { type: 'message', message: 'hi there', clientId: a.sessionId });
-      const hello = { type: 'message', message: 'hello', username: 'guest', clientId: a.sessionId };
-      const hiThere = { type: 'message', message: 'hi there', username: 'salted', clientId: s.sessionId };
+      const hello = { type: 'message', message: 'hello', username: 'guest', ...sample.ids(a) };
+      const hiThere = { type: 'message', message: 'hi there', username: 'salted', ...sample.ids(s) };
       for (const client of [a, s, anon]) {
         expect(await client.nextEvent(CHAT, 3000, isMessage('hello'))).toEqual(hello);
         expect(await client.nextEvent(CHAT, 3000, isMessage('hi there'))).toEqual(hiThere);
@@ -694,15 +705,15 @@ describe('the sample app (default config)', () => {
       for (const client of [a, observer]) {
         await client.nextEvent(CHAT, 3000, isMessage('after'));
         expect(client.eventsOn(CHAT).filter(ofType('message'))).toEqual([
-          { type: 'message', message: 'after', username: 'guest', clientId: a.sessionId },
+          { type: 'message', message: 'after', username: 'guest', ...sample.ids(a) },
         ]);
       }
       expect(sample.recorder.from(a).map(({ event }) => event)).toEqual([
-        { type: 'message', message: 'after', username: 'guest', clientId: a.sessionId },
+        { type: 'message', message: 'after', username: 'guest', ...sample.ids(a) },
       ]);
     });
 
-    it('on unsubscribe and on close the others get user-left {clientId, username}; the room forgets them', async () => {
+    it('on unsubscribe and on close the others get user-left {clientId, sessionId, username}; the room forgets them', async () => {
       const a = await sample.as(GUEST);
       const b = await sample.as(SALTED);
       const c = await sample.anonymous();
@@ -711,14 +722,14 @@ describe('the sample app (default config)', () => {
       const bEventsBeforeLeaving = b.eventsOn(CHAT).length;
 
       b.unsubscribe(CHAT);
-      const leftB = { type: 'user-left', clientId: b.sessionId, username: 'salted' };
+      const leftB = { type: 'user-left', ...sample.ids(b), username: 'salted' };
       expect(await a.nextEvent(CHAT, 3000, ofType('user-left'))).toEqual(leftB);
       expect(await c.nextEvent(CHAT, 3000, ofType('user-left'))).toEqual(leftB);
 
       await c.close();
       expect(await a.nextEvent(CHAT, 3000, ofType('user-left'))).toEqual({
         type: 'user-left',
-        clientId: c.sessionId,
+        ...sample.ids(c),
         username: anonymousName(c),
       });
 
@@ -727,8 +738,8 @@ describe('the sample app (default config)', () => {
         normalized({
           type: 'user-list',
           users: [
-            { clientId: a.sessionId, username: 'guest' },
-            { clientId: d.sessionId, username: 'guest' },
+            { ...sample.ids(a), username: 'guest' },
+            { ...sample.ids(d), username: 'guest' },
           ],
         }),
       );
@@ -744,13 +755,13 @@ describe('the sample app (default config)', () => {
     it('EVENT carries the full topic URI when chat is subscribed and published with a CURI', async () => {
       const a = await sample.as(GUEST);
       a.prefix('ev', EVENT);
-      expect(await sample.joinChat(a, 'ev:chat')).toEqual({ type: 'user-list', users: [{ clientId: a.sessionId, username: 'guest' }] });
+      expect(await sample.joinChat(a, 'ev:chat')).toEqual({ type: 'user-list', users: [{ ...sample.ids(a), username: 'guest' }] });
       a.publish('ev:chat', { type: 'message', message: 'by curie' });
       expect(await a.nextEvent(CHAT, 3000, isMessage('by curie'))).toEqual({
         type: 'message',
         message: 'by curie',
         username: 'guest',
-        clientId: a.sessionId,
+        ...sample.ids(a),
       });
       expect(a.received.map(({ topic }) => topic)).toEqual([CHAT, CHAT]);
     });
