@@ -6,5 +6,5 @@ import type { RouterRoles } from '../../protocol/v2/messages.js';
  */
 export const ROUTER_ROLES: RouterRoles = {
   broker: { features: { publisher_exclusion: true, subscriber_blackwhite_listing: true, pattern_based_subscription: true } },
-  dealer: { features: {} },
+  dealer: { features: { call_canceling: true } },
 };
