@@ -35,7 +35,10 @@ import {
   WampSession,
   type WampSession as Session,
 } from '../../src/index.js';
+import { randomBytes } from 'node:crypto';
+import { RedisBackplane } from '../../src/redis/index.js';
 import { openV2Session, type V2SessionHandle } from '../support/autobahn-v2.js';
+import { describeWithRedis, REDIS_URL } from '../support/redis.js';
 import { ABORT, CALL, CANCEL, ERROR, RawV2Session, RESULT } from '../support/raw-v2-session.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
@@ -383,5 +386,36 @@ describe('WAMP v2 CALL with permissions and a rate limit', () => {
     expect(answers[4]).toEqual([ERROR, CALL, 5, {}, 'http://api.wamp.ws/error#busy', ['message rate exceeded']]);
     expect(server.broker.stats().refused['rate-limited']).toBe(rateLimitedBefore + 1);
     expect(full.socket.isOpen).toBe(true);
+  });
+});
+
+const describeRedis = await describeWithRedis();
+
+describeRedis('WAMP v2 calls answered from another instance (WampBroker.cluster over Redis)', () => {
+  let a: TestServer;
+  let b: TestServer;
+
+  beforeAll(async () => {
+    const channelPrefix = `v2-rpc-${randomBytes(4).toString('hex')}`;
+    [a, b] = await Promise.all([
+      appWith({ backplane: new RedisBackplane({ url: REDIS_URL, channelPrefix }) }),
+      appWith({ backplane: new RedisBackplane({ url: REDIS_URL, channelPrefix }) }),
+    ]);
+  });
+  afterAll(() => Promise.all([a?.close(), b?.close()]));
+
+  it('answers a v2 caller on instance b from instance a, once', async () => {
+    const raw = await RawV2Session.join(b.url);
+    const parked = b.app.get(Parked);
+    const request = raw.call('com.example.rpc.park');
+    await until(() => parked.calls.length === 1, 'the parked call');
+    const [{ sessionId, callId }] = parked.calls;
+    // Until a hears b's answers (b's request channel is subscribed a moment after it starts).
+    await until(async () => (await a.broker.cluster.sessions()).some((session) => session.id === sessionId), 'a to see the session on b');
+    expect(a.broker.sendCallResult(sessionId, callId, 'local only')).toBe(false);
+    expect(await a.broker.cluster.sendCallResult(sessionId, callId, { from: 'a' })).toBe(true);
+    expect(await raw.answerTo(request)).toEqual([RESULT, request, {}, [{ from: 'a' }]]);
+    expect(await a.broker.cluster.sendCallResult(sessionId, callId, 'again')).toBe(false);
+    await raw.close();
   });
 });
