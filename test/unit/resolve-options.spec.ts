@@ -46,6 +46,7 @@ describe('resolveWampOptions', () => {
       heartbeatIntervalMs: 30_000,
       trace: undefined,
       compression: undefined,
+      v2: { realm: 'realm1', uris: [] },
     };
 
     it('fills in every default for {}', () => {
@@ -135,6 +136,51 @@ describe('resolveWampOptions', () => {
       ['a full trace object', { trace: { sink: 'log', sessions: () => true, maskCalls: ['urn:login'] } }],
     ])('%s', (_name, options) => {
       expect(() => resolveWampOptions(options)).not.toThrow();
+    });
+  });
+
+  describe('v2', () => {
+    it('is on by default, with realm1 and no URI pairs', () => {
+      expect(resolveWampOptions({}).v2).toEqual({ realm: 'realm1', uris: [] });
+      expect(resolveWampOptions({ v2: true }).v2).toEqual({ realm: 'realm1', uris: [] });
+      expect(resolveWampOptions({ v2: {} }).v2).toEqual({ realm: 'realm1', uris: [] });
+    });
+
+    it('false serves v1 only', () => {
+      expect(resolveWampOptions({ v2: false }).v2).toBeUndefined();
+    });
+
+    it('keeps the realm and the pairs given', () => {
+      const uris = [
+        { v1: 'http://x/rpc#*', v2: 'x.rpc.*' },
+        { v1: 'http://x/event#sub-only', v2: 'x.event.sub_only' },
+      ];
+      expect(resolveWampOptions({ v2: { realm: 'x', uris } }).v2).toEqual({ realm: 'x', uris });
+    });
+
+    it.each<[string, unknown]>([
+      ['v2', 'yes'],
+      ['v2', null],
+      ['v2', []],
+      ['v2.realm', ''],
+      ['v2.realm', 'a realm'],
+      ['v2.realm', 5],
+      ['v2.uris', 'x'],
+      ['v2.uris', [{ v1: 'http://x/a', v2: '' }]],
+      ['v2.uris', [{ v1: 'http://x/a*', v2: 'x.a' }]],
+      ['v2.uris', [{ v1: 'http://x/*a', v2: 'x.*a' }]],
+      [
+        'v2.uris',
+        [
+          { v1: 'http://x/a', v2: 'x.a' },
+          { v1: 'http://x/a', v2: 'x.b' },
+        ],
+      ],
+      ['v2.realms', 'x'],
+    ])('refuses %s = %j, naming it', (option, value) => {
+      const [, field] = option.split('.');
+      const v2 = field === undefined ? value : { [field]: value };
+      expect(errorOf(loose({ v2 })).message).toContain(option);
     });
   });
 
