@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
+import { isDict } from '../protocol/v2/dict.js';
+import { isId } from '../protocol/v2/id.js';
+import type { Dict, Payload } from '../protocol/v2/messages.js';
 
 /**
  * The Redis backplane's wire format, shared by everything that speaks it (`RedisBackplane`,
@@ -8,6 +11,10 @@ import type { DeliveryFilter } from '../pubsub/delivery-filter.js';
  * receiving instances forward the bytes without re-encoding the event. A backplane in `replay`
  * mode publishes through a script that adds the event's replay-stream id to the envelope (`"i"`);
  * everything else ignores it, so publishers with and without it (and `WampEmitter`) mix.
+ * WAMP v2 adds the publication id (`"p"`) and, when a v2 publisher sent more than one argument,
+ * its `Arguments` and `ArgumentsKw` (`"a"`, `"k"`); receivers without them (older versions) ignore
+ * them, and messages without them (`WampEmitter`, older publishers) reach v2 subscribers as
+ * `Arguments [event]`, the event read from the frame.
  */
 
 /** The channel prefix when none is given: several apps on one Redis each choose their own. */
@@ -21,10 +28,21 @@ interface Envelope {
   readonly l?: readonly string[];
   /** The event's id in the replay stream (`RedisBackplane`'s `replay` mode; added by Redis, in the script that publishes). */
   readonly i?: string;
+  /** The WAMP v2 publication id. */
+  readonly p?: number;
+  /** A v2 publication's `Arguments` and `ArgumentsKw`, when they are not just `[event]`. */
+  readonly a?: readonly unknown[];
+  readonly k?: Dict;
+}
+
+/** What WAMP v2 adds to a message beside the frame. */
+export interface BackplaneV2Fields {
+  readonly publication?: number;
+  readonly payload?: Payload;
 }
 
 /** A message read off a channel. */
-export interface BackplaneWireMessage {
+export interface BackplaneWireMessage extends BackplaneV2Fields {
   readonly origin: string;
   readonly filter: DeliveryFilter;
   /** The EVENT frame, a view into the payload. */
@@ -49,13 +67,15 @@ export function channelHead(channelPrefix: string = DEFAULT_CHANNEL_PREFIX): str
 
 /**
  * The envelope and its newline, ready to go before a frame. An empty exclude list is left out; an
- * eligible list is kept even when empty (nobody).
+ * eligible list is kept even when empty (nobody). `v2`: the publication id and payload, if any.
  */
-export function encodeEnvelope(origin: string, filter: DeliveryFilter): string {
+export function encodeEnvelope(origin: string, filter: DeliveryFilter, v2?: BackplaneV2Fields): string {
   const envelope: Envelope = {
     o: origin,
     ...(filter.exclude?.length && { x: filter.exclude }),
     ...(filter.eligible && { l: filter.eligible }),
+    ...(v2?.publication !== undefined && { p: v2.publication }),
+    ...(v2?.payload && { a: v2.payload.args ?? [], ...(v2.payload.kwargs && { k: v2.payload.kwargs }) }),
   };
   return `${JSON.stringify(envelope)}\n`;
 }
@@ -86,15 +106,29 @@ export function decodeMessage(json: Buffer, frame: Buffer): BackplaneWireMessage
     return undefined;
   }
   if (!isEnvelope(envelope)) return undefined;
-  const message = { origin: envelope.o, filter: { exclude: envelope.x, eligible: envelope.l }, frame };
-  return envelope.i === undefined ? message : { ...message, id: envelope.i };
+  const message: BackplaneWireMessage = { origin: envelope.o, filter: { exclude: envelope.x, eligible: envelope.l }, frame };
+  if (envelope.i === undefined && envelope.p === undefined && envelope.a === undefined) return message;
+  return {
+    ...message,
+    ...(envelope.i !== undefined && { id: envelope.i }),
+    ...(envelope.p !== undefined && { publication: envelope.p }),
+    ...(envelope.a !== undefined && { payload: { args: envelope.a, kwargs: envelope.k } }),
+  };
 }
 
 /** Whether parsed JSON is an envelope (anyone may publish on a channel: `null` or `{"l":5}` must not get further). */
 function isEnvelope(value: unknown): value is Envelope {
   if (typeof value !== 'object' || value === null) return false;
-  const { o, x, l, i } = value as Record<string, unknown>;
-  return typeof o === 'string' && isIdList(x) && isIdList(l) && (i === undefined || (typeof i === 'string' && STREAM_ID.test(i)));
+  const { o, x, l, i, p, a, k } = value as Record<string, unknown>;
+  return (
+    typeof o === 'string' &&
+    isIdList(x) &&
+    isIdList(l) &&
+    (i === undefined || (typeof i === 'string' && STREAM_ID.test(i))) &&
+    (p === undefined || isId(p)) &&
+    (a === undefined || Array.isArray(a)) &&
+    (k === undefined || (a !== undefined && isDict(k)))
+  );
 }
 
 function isIdList(value: unknown): value is readonly string[] | undefined {

@@ -5,6 +5,7 @@ import type { WampLogger } from '../core/wamp-logger.js';
 import {
   channelHead,
   DEFAULT_CHANNEL_PREFIX,
+  type BackplaneWireMessage,
   decodePayload,
   encodeEnvelope,
   encodePayload,
@@ -153,6 +154,17 @@ function resolveLimits(options: RedisBackplaneOptions): Limits {
   };
 }
 
+/** A message read off Redis, as the dispatcher takes it. */
+function backplaneMessage(topic: string, message: BackplaneWireMessage): BackplaneMessage {
+  const { frame, filter, publication, payload } = message;
+  return publication === undefined && payload === undefined ? { topic, frame, filter } : { topic, frame, filter, publication, payload };
+}
+
+/** A Redis glob pattern matching exactly `text`. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
 /** A Redis server the backplane publishes and subscribes on: the one Redis, or a master of the cluster. */
 interface Shard {
   /** `host:port` of the master, or `url`'s / the client's server for one Redis. */
@@ -209,6 +221,8 @@ export class RedisBackplane implements WampBackplane {
   private readonly sharded: boolean;
   private readonly seeds?: readonly NodeAddress[];
   private readonly watched = new Set<string>();
+  /** The prefixes watched (`watchPrefix`), by their PSUBSCRIBE pattern. */
+  private readonly prefixOfPattern = new Map<string, string>();
   /** The servers, by key: the one Redis, or the cluster's masters. */
   private readonly shards = new Map<string, Shard>();
   /** Where each channel this instance receives is subscribed. */
@@ -328,9 +342,10 @@ export class RedisBackplane implements WampBackplane {
     this.watchdog = setInterval(() => this.checkHealth(), this.limits.pingIntervalMs).unref();
   }
 
-  publish({ topic, frame, filter }: BackplaneMessage): void {
+  publish(message: BackplaneMessage): void {
+    const { topic, frame, filter } = message;
     if (this.replayMode) {
-      this.publishForReplay(this.replayMode, topic, frame, filter);
+      this.publishForReplay(this.replayMode, message);
       return;
     }
     const channel = this.channel(topic);
@@ -339,7 +354,7 @@ export class RedisBackplane implements WampBackplane {
       this.dropped++;
       return;
     }
-    const envelope = encodeEnvelope(this.bus.instanceId, filter);
+    const envelope = encodeEnvelope(this.bus.instanceId, filter, message);
     const size = payloadSize(envelope, frame);
     const inFlight = this.shards.size === 1 ? shard.publisher : this.inFlight;
     if (inFlight.events >= this.limits.maxInFlight || inFlight.bytes + size > this.limits.maxInFlightBytes) {
@@ -360,6 +375,37 @@ export class RedisBackplane implements WampBackplane {
     this.watched.delete(topic);
     this.replayMode?.receiver.unwatched(topic);
     this.unplace(this.channel(topic));
+  }
+
+  /**
+   * Receives the events of every topic starting with `prefix` (a WAMP v2 prefix subscription here)
+   * through one Redis pattern subscription (PSUBSCRIBE `<channelPrefix>:<prefix>*`). Sharded pub/sub
+   * has no patterns: with `sharded` or `cluster`, prefix subscriptions get this instance's
+   * publications only (said once in the log).
+   */
+  watchPrefix(prefix: string): void {
+    if (this.sharded) {
+      this.reportProblem(
+        'RedisBackplane: sharded pub/sub has no pattern subscriptions, so WAMP v2 prefix subscriptions receive the publications of their own instance only',
+      );
+      return;
+    }
+    const pattern = `${globEscape(this.channel(prefix))}*`;
+    if (this.prefixOfPattern.has(pattern)) return;
+    this.prefixOfPattern.set(pattern, prefix);
+    if (this.sink) this.watchPrefixes([pattern]);
+  }
+
+  unwatchPrefix(prefix: string): void {
+    const pattern = `${globEscape(this.channel(prefix))}*`;
+    if (!this.prefixOfPattern.delete(pattern)) return;
+    const subscriber = this.shards.values().next().value?.subscriber.connection;
+    if (subscriber?.status === 'ready') subscriber.punsubscribe(pattern).catch(() => undefined);
+  }
+
+  /** Prefixes this instance receives through pattern subscriptions (for tests and diagnostics). */
+  watchedPrefixes(): string[] {
+    return [...this.prefixOfPattern.values()];
   }
 
   async close(): Promise<void> {
@@ -498,6 +544,10 @@ export class RedisBackplane implements WampBackplane {
     subscriber.on('ready', () => current() && this.resubscribe(shard));
     publisher.on('ready', () => current() && this.publisherReady(shard));
     subscriber.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, payload: Buffer) => this.receive(channel, payload));
+    if (!this.sharded)
+      subscriber.on('pmessageBuffer', (pattern: string, channel: Buffer, payload: Buffer) =>
+        this.receiveByPrefix(pattern, channel, payload),
+      );
     if (this.topology) subscriber.on('moved', () => current() && this.requestRefresh());
     if (publisher.status === 'ready') {
       this.replayMode?.stream.load(publisher);
@@ -527,13 +577,34 @@ export class RedisBackplane implements WampBackplane {
       return;
     }
     if (message.origin === this.bus.instanceId) return;
-    this.sink?.({ topic: name.slice(this.prefix.length), frame: message.frame, filter: message.filter });
+    this.sink?.(backplaneMessage(name.slice(this.prefix.length), message));
+  }
+
+  /**
+   * A message through a prefix watch (PSUBSCRIBE): for the prefix subscriptions on that prefix only.
+   * Live only: replay does not cover prefix watches.
+   */
+  private receiveByPrefix(pattern: string, channel: Buffer, payload: Buffer): void {
+    const prefix = this.prefixOfPattern.get(pattern);
+    const name = channel.toString('utf8');
+    if (prefix === undefined || !name.startsWith(this.prefix)) return;
+    const message = decodePayload(payload);
+    if (!message || message.origin === this.bus.instanceId) return;
+    this.sink?.({ ...backplaneMessage(name.slice(this.prefix.length), message), prefix });
+  }
+
+  /** PSUBSCRIBE of the watched prefixes (one Redis, without sharded pub/sub: the only case they are watched in). */
+  private watchPrefixes(patterns: string[]): void {
+    const subscriber = this.shards.values().next().value?.subscriber.connection;
+    if (patterns.length === 0 || subscriber?.status !== 'ready') return;
+    subscriber.psubscribe(...patterns).catch(() => undefined);
   }
 
   /** (Re)subscribes every channel of a server: on the first connect and after every reconnect. */
   private resubscribe(shard: Shard): void {
     this.reportRecovery();
     this.subscribe(shard, [...shard.channels], this.replayMode?.receiver.resubscribing());
+    if (!this.sharded) this.watchPrefixes([...this.prefixOfPattern.keys()]);
   }
 
   private publisherReady(shard: Shard): void {
@@ -564,7 +635,7 @@ export class RedisBackplane implements WampBackplane {
       maxAgeMs,
       origin: this.bus.instanceId,
       publisher: () => this.publisherSoon(PUBLISHER_WAIT_MS),
-      deliver: (topic, message) => this.sink?.({ topic, frame: message.frame, filter: message.filter }),
+      deliver: (topic, message) => this.sink?.(backplaneMessage(topic, message)),
       logger: () => this.logger,
     });
     return { stream, receiver, maxEvents, maxAgeMs, queue: new ReplayQueue(maxEvents, this.limits.maxInFlightBytes, maxAgeMs) };
@@ -574,8 +645,9 @@ export class RedisBackplane implements WampBackplane {
    * In `replay` mode an event goes through the stream's script; while Redis does not take it (down,
    * stalled, or behind: the in-flight bounds), and while older events wait, it waits in the queue.
    */
-  private publishForReplay(replay: Replay, topic: string, frame: string | Buffer, filter: BackplaneMessage['filter']): void {
-    const envelope = encodeEnvelope(this.bus.instanceId, filter);
+  private publishForReplay(replay: Replay, message: BackplaneMessage): void {
+    const { topic, frame, filter } = message;
+    const envelope = encodeEnvelope(this.bus.instanceId, filter, message);
     const event: QueuedEvent = { topic, channel: this.channel(topic), envelope, frame, size: payloadSize(envelope, frame), at: Date.now() };
     const publisher = this.publisher;
     if (replay.queue.events === 0 && publisher && this.takesNow(publisher, event.size)) this.append(replay, publisher, event, 0);
