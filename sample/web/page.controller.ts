@@ -1,9 +1,9 @@
 import { Controller, Get, NotFoundException, Param, StreamableFile } from '@nestjs/common';
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
-import { browserModule, CONTENT_TYPES, publicFile } from './web-assets.js';
+import { browserModule, CONTENT_TYPES, publicFile, vendorFile } from './web-assets.js';
 
-/** Serves the demo page, its stylesheet and the browser modules (nothing from outside). */
+/** Serves the demo page, its stylesheet, the browser modules and Autobahn|JS's browser build (nothing else). */
 @Controller()
 export class PageController {
   @Get()
@@ -14,6 +14,11 @@ export class PageController {
   @Get('page/:file')
   asset(@Param('file') file: string): StreamableFile {
     return send(publicFile(file));
+  }
+
+  @Get('vendor/:file')
+  vendor(@Param('file') file: string): StreamableFile {
+    return send(vendorFile(file));
   }
 
   @Get('js/*path')

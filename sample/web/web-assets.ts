@@ -34,6 +34,17 @@ export function browserModule(relativePath: string): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+/** Scripts of packages the page loads as they are published (WAMP v2 in the browser: Autobahn|JS's browser build). */
+const VENDOR_FILES: Readonly<Record<string, string>> = {
+  'autobahn.min.js': join(ROOT, 'node_modules', 'autobahn-browser', 'autobahn.min.js'),
+};
+
+/** A vendored script by its name (only those listed), or undefined. */
+export function vendorFile(name: string): string | undefined {
+  const path = Object.hasOwn(VENDOR_FILES, name) ? VENDOR_FILES[name] : undefined;
+  return path && existsSync(path) ? path : undefined;
+}
+
 export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',

@@ -10,7 +10,8 @@ import { colourAt, colourCounts, decodePng } from './png.js';
 
 // The sample page in a real headless Chromium (Debian's): two pages chat with each other, the
 // calculator computes through RPC, the clock ticks; the page fits phones and desktops, takes
-// decimals, says "log in first" and tells two users of one name apart. Mandatory where
+// decimals, says "log in first" and tells two users of one name apart; switched to WAMP v2, it
+// logs in, calls and chats with v1 pages through Autobahn|JS. Mandatory where
 // REQUIRE_BROWSER=1 (CI sets it); elsewhere it is skipped, loudly, when Chromium is not installed.
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -340,6 +341,121 @@ if (!available) {
     expect(await page.getByTestId('chat-send').isEnabled()).toBe(true);
     expect(await page.getByTestId('chat-note').isVisible()).toBe(false);
   }, 30_000);
+
+  describe('the v1/v2 switch (WAMP v2 through Autobahn|JS)', () => {
+    const V2_IDLE = 'v2: the session opens at login';
+
+    /** A page switched to v2 with the header's switch: its v1 session goes, and none opens before the login. */
+    async function openV2(): Promise<Page> {
+      const page = await open();
+      await page.getByTestId('protocol-v2').check();
+      await page.getByTestId('status').filter({ hasText: V2_IDLE }).waitFor(WAIT);
+      expect(await sessionIdOf(page)).toBe('-');
+      expect(new URL(page.url()).searchParams.get('wamp')).toBe('2');
+      return page;
+    }
+
+    /** Logs in over v2: the login opens the session, whose id (a number) the header shows. */
+    async function logInV2(page: Page, user: 'guest' | 'salted' | 'anonymous'): Promise<string> {
+      await logIn(page, user);
+      await page.getByTestId('status').filter({ hasText: 'connected (WAMP v2)' }).waitFor(WAIT);
+      const id = await sessionIdOf(page);
+      expect(id).toMatch(/^\d+$/);
+      return id;
+    }
+
+    /** The chat label of the session whose v1 id (`client-id`) or v2 id (`session-id`) is `id`, in `list`. */
+    const labelIn = (page: Page, list: 'users' | 'messages', attribute: 'client-id' | 'session-id', id: string) =>
+      page.locator(`[data-testid=${list}] .who[data-${attribute}="${id}"]`);
+
+    it('logs in as guest over v2, calls add and echo, computes, and the clock ticks', async () => {
+      const page = await openV2();
+      await logInV2(page, 'guest');
+      expect(await page.getByTestId('login-hint').isVisible()).toBe(false);
+      await page.getByTestId('add-go').click();
+      await page.getByTestId('add-result').filter({ hasText: /^5$/ }).waitFor(WAIT);
+      await page.getByTestId('echo-go').click();
+      await page.getByTestId('echo-result').filter({ hasText: '"hello"' }).waitFor(WAIT);
+      const key = (label: string) => page.locator('.keys button', { hasText: label }).first();
+      for (const label of ['1', '2', '+', '3', '0', '=']) await key(label).click();
+      await page.getByTestId('calc-display').filter({ hasText: /^42$/ }).waitFor(WAIT);
+      for (const label of ['7', '/', '0', '=']) await key(label).click();
+      await page.getByTestId('calc-display').filter({ hasText: 'Error' }).waitFor(WAIT);
+      await page.getByTestId('calc-error').filter({ hasText: 'calculator error' }).waitFor(WAIT);
+      await page.waitForFunction(() => Number(document.getElementById('clock-ticks')?.textContent) > 0, undefined, WAIT);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'sample-page-v2.png'), fullPage: true });
+    }, 30_000);
+
+    it("a v1 page and a v2 page chat with each other; each shows ids in its own protocol's form", async () => {
+      const alice = await openAndLogIn('guest'); // v1
+      const aliceV1Id = await sessionIdOf(alice);
+      const bob = await openV2();
+      const bobV2Id = await logInV2(bob, 'salted');
+
+      // Each sees the other in the user list: the v1 page labels bob with his v1 id, and knows his v2 id.
+      await labelIn(alice, 'users', 'session-id', bobV2Id).filter({ hasText: 'salted' }).waitFor(WAIT);
+      await labelIn(bob, 'users', 'client-id', aliceV1Id).filter({ hasText: 'guest' }).waitFor(WAIT);
+      expect(await bob.getByTestId('users').locator('li.me').innerText()).toBe(`salted · ${bobV2Id.slice(-5)} (you)`);
+      await alice
+        .getByTestId('messages')
+        .filter({ hasText: /salted · \S{5} joined/ })
+        .waitFor(WAIT);
+
+      await alice.getByTestId('chat-input').fill('hello from v1');
+      await alice.getByTestId('chat-send').click();
+      const fromAlice = bob.getByTestId('messages').locator('li', { hasText: 'hello from v1' });
+      await fromAlice.waitFor(WAIT);
+      expect(await fromAlice.locator('.who').getAttribute('data-client-id')).toBe(aliceV1Id);
+
+      await bob.getByTestId('chat-input').fill('hello from v2');
+      await bob.getByTestId('chat-send').click();
+      const fromBob = alice.getByTestId('messages').locator('li', { hasText: 'hello from v2' });
+      await fromBob.waitFor(WAIT);
+      expect(await fromBob.locator('.who').getAttribute('data-session-id')).toBe(bobV2Id);
+      // The v2 page publishes with exclude_me: false, so that it shows its own message as the server stamped it, as v1 pages do.
+      const own = bob.getByTestId('messages').locator('li', { hasText: 'hello from v2' });
+      await own.waitFor(WAIT);
+      expect(await own.locator('.who').innerText()).toBe(`salted · ${bobV2Id.slice(-5)}`);
+      expect(await own.count()).toBe(1);
+
+      // Bob logs out (GOODBYE): alice is told, and bob's page waits for a new login.
+      await bob.getByTestId('logout').click();
+      await bob.getByTestId('status').filter({ hasText: V2_IDLE }).waitFor(WAIT);
+      await alice
+        .getByTestId('messages')
+        .filter({ hasText: /salted · \S{5} left/ })
+        .waitFor(WAIT);
+    }, 60_000);
+
+    it('a wrong secret over v2 is refused (ABORT not_authorized); anonymous may read the chat, not post', async () => {
+      const page = await openV2();
+      await page.getByTestId('login-secret').fill('wrong-password');
+      await page.getByTestId('login-button').click();
+      await page.getByTestId('login-state').filter({ hasText: 'login failed: wamp.error.not_authorized' }).waitFor(WAIT);
+      expect(await page.getByTestId('login-button').isEnabled()).toBe(true);
+      expect(await sessionIdOf(page)).toBe('-');
+
+      await logInV2(page, 'anonymous');
+      expect(await page.getByTestId('chat-send').isDisabled()).toBe(true);
+      await page.getByTestId('add-go').click();
+      await page.getByTestId('add-result').filter({ hasText: /^5$/ }).waitFor(WAIT);
+    }, 30_000);
+
+    it('?wamp=2 opens the page in v2; switching back to v1 opens a v1 session at once', async () => {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`http://127.0.0.1:${server.port}/?wamp=2`);
+      await page.getByTestId('status').filter({ hasText: V2_IDLE }).waitFor(WAIT);
+      expect(await page.getByTestId('protocol-v2').isChecked()).toBe(true);
+      await logInV2(page, 'guest');
+      await page.getByTestId('protocol-v1').check();
+      await page.getByTestId('status').filter({ hasText: 'connected (WAMP v1)' }).waitFor(WAIT);
+      expect(await sessionIdOf(page)).toMatch(/^[\w-]{22}$/);
+      expect(await page.getByTestId('login-state').innerText()).toBe('not logged in');
+      expect(new URL(page.url()).searchParams.has('wamp')).toBe(false);
+      await logIn(page, 'guest');
+    }, 30_000);
+  });
 
   it('tells two sessions of one username apart in the user list and the messages', async () => {
     const first = await openAndLogIn('guest');

@@ -233,6 +233,19 @@ describe('the sample app over WAMP v2 (default config)', () => {
       expect(await socket.next()).toEqual([WELCOME, expect.any(Number), expect.objectContaining({ realm: REALM })]);
     });
 
+    it("the page's v2 client: GET /vendor/autobahn.min.js is Autobahn|JS's browser build; no other file is served from there", async () => {
+      const base = `http://127.0.0.1:${sample.server.port}`;
+      const response = await within(fetch(`${base}/vendor/autobahn.min.js`), 'GET /vendor/autobahn.min.js');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/javascript/);
+      expect(await within(response.text(), 'its body')).toMatch(/autobahn/);
+      for (const path of ['/vendor/autobahn.js', '/vendor/package.json', '/vendor/..%2F..%2Fpackage.json', '/vendor/toString']) {
+        const refused = await within(fetch(`${base}${path}`), `GET ${path}`);
+        expect([path, refused.status]).toEqual([path, 404]);
+        await refused.arrayBuffer();
+      }
+    });
+
     it('a HELLO for any other realm → ABORT wamp.error.no_such_realm', async () => {
       const socket = await sample.raw();
       socket.send([HELLO, 'realm1', { roles: HELLO_ROLES }]);

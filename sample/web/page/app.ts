@@ -1,71 +1,90 @@
 // The sample page: it talks WAMP v1 to the sample app with nest-wamp's own client (the same
-// code as `nest-wamp/testing`'s client, served to the browser as ES modules).
-import { WampCallError, WampClient } from '../../../src/client/index.js';
+// code as `nest-wamp/testing`'s client, served to the browser as ES modules), or, switched to
+// v2, WAMP v2 with Autobahn|JS. The switch is in the header and in the address (`?wamp=2`).
+import { PageCallError, type ChatStamp, type PageSession } from './page-session.js';
+import { V1PageSession } from './v1-session.js';
+import { V2PageSession } from './v2-session.js';
 
-const RPC = 'http://wamp.sample/rpc#';
-const EVENT = 'http://wamp.sample/event#';
-const CHAT = `${EVENT}chat`;
-const TIME = `${EVENT}time`;
 const UNAUTHORIZED = 'http://api.wamp.ws/error#unauthorized';
 const SECRETS: Record<string, string> = { guest: 'secret-password', salted: 'salted-password' };
 /** How many of a session id's last characters tell two users of one name apart. */
 const SHORT_ID_LENGTH = 5;
 
-interface ChatUser {
-  clientId: string;
-  username: string;
-}
-
 type ChatEvent =
-  | { type: 'message'; message: string; username: string; clientId: string }
-  | { type: 'user-list'; users: ChatUser[] }
-  | ({ type: 'user-joined' | 'user-left' } & ChatUser);
+  | ({ type: 'message'; message: string } & ChatStamp)
+  | { type: 'user-list'; users: ChatStamp[] }
+  | ({ type: 'user-joined' | 'user-left' } & ChatStamp);
+
+/** WAMP v1 (the default) or v2. */
+type Version = 1 | 2;
 
 /**
- * Where the session stands: no connection, connected but not logged in (the server refuses
- * every call and drops subscribes and publishes), anonymous (may call and subscribe, not
- * publish), or logged in as a user (may do everything).
+ * Where the session stands: no connection, connected but not logged in (v1: the server refuses
+ * every call and drops subscribes and publishes; v2: no session until the login opens one),
+ * anonymous (may call and subscribe, not publish), or logged in as a user (may do everything).
  */
 type AuthState = 'offline' | 'none' | 'anonymous' | 'user';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
-let client: WampClient | undefined;
-const users = new Map<string, string>();
+let version: Version = new URLSearchParams(location.search).get('wamp') === '2' ? 2 : 1;
+let client: PageSession | undefined;
+/** The chat's users: name by id (the id in the page's protocol's form, see `PageSession.chatId`). */
+const users = new Map<string, ChatStamp>();
 
+const endpoint = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+
+/** v1: opens a session (not logged in yet). v2: a session opens at login, so the page waits for one. */
 async function connect(): Promise<void> {
+  $('reconnect').hidden = true;
+  showLoggedOut();
+  if (version === 2) {
+    setStatus('idle', 'v2: the session opens at login');
+    showSessionId('-');
+    setAuth('none');
+    return;
+  }
   setStatus('connecting', 'connecting');
   setAuth('offline');
-  $('reconnect').hidden = true;
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  let opened: WampClient;
+  let opened: V1PageSession;
   try {
-    opened = await WampClient.open(new WebSocket(`${scheme}://${location.host}/ws`, ['wamp']));
+    opened = await V1PageSession.open(endpoint());
   } catch (error) {
     setStatus('closed', `could not connect: ${(error as Error).message}`);
     $('reconnect').hidden = false;
     return;
   }
-  client = opened;
-  setStatus('connected', 'connected');
-  showSessionId(opened.sessionId);
-  $('login-state').textContent = 'not logged in';
-  delete $('login-state').dataset.loggedIn;
-  users.clear();
-  renderUsers();
+  if (version !== 1) {
+    void opened.close(); // switched to v2 meanwhile
+    return;
+  }
+  adopt(opened);
   setAuth('none');
-  opened.prefix('rpc', RPC);
-  void opened.closed.then(({ code, reason }) => {
-    if (client !== opened) return; // logged out: a new session is already on its way
+}
+
+/** The page's session from now on: shown in the header, and watched for its end. */
+function adopt(session: PageSession): void {
+  client = session;
+  setStatus('connected', `connected (${session.protocol})`);
+  showSessionId(session.sessionId);
+  void session.closed.then(({ code, reason }) => {
+    if (client !== session) return; // logged out or switched: the page has moved on
     client = undefined;
     setStatus('closed', `closed (${code}${reason ? `: ${reason}` : ''})`);
     setAuth('offline');
-    $('login-state').textContent = 'not logged in';
+    showLoggedOut();
     $('reconnect').hidden = false;
   });
 }
 
-function setStatus(kind: 'connecting' | 'connected' | 'closed', text: string): void {
+function showLoggedOut(): void {
+  $('login-state').textContent = 'not logged in';
+  delete $('login-state').dataset.loggedIn;
+  users.clear();
+  renderUsers();
+}
+
+function setStatus(kind: 'idle' | 'connecting' | 'connected' | 'closed', text: string): void {
   const status = $('status');
   status.className = `status ${kind}`;
   status.textContent = text;
@@ -73,6 +92,10 @@ function setStatus(kind: 'connecting' | 'connected' | 'closed', text: string): v
 
 /** The header's session id, its last characters (the ones the chat shows) in bold. */
 function showSessionId(sessionId: string): void {
+  if (sessionId === '-') {
+    $('session-id').replaceChildren('-');
+    return;
+  }
   const tail = document.createElement('b');
   tail.textContent = shortId(sessionId);
   $('session-id').replaceChildren(sessionId.slice(0, -SHORT_ID_LENGTH), tail);
@@ -93,14 +116,18 @@ function setAuth(state: AuthState): void {
   }
 }
 
-/** WAMP-CRA, as AutobahnJS's ab.launch does it; then the page joins the chat and the clock. */
+/**
+ * WAMP-CRA (or anonymous): v1 on the open session, as AutobahnJS's ab.launch does it; v2 by
+ * opening a session with HELLO's authmethods. Then the page joins the chat and the clock.
+ */
 async function logIn(authKey: string, secret: string): Promise<void> {
-  const session = client;
-  if (!session) return;
+  const login = { authKey: authKey || null, secret };
   const state = $('login-state');
   $<HTMLFieldSetElement>('login-fields').disabled = true;
+  const session = version === 2 ? await openV2(login) : client;
+  if (!session) return;
   try {
-    await session.authenticate(authKey || null, secret);
+    if (session instanceof V1PageSession) await session.logIn(login);
   } catch (error) {
     state.textContent = `login failed: ${describe(error)}`;
     if (client === session) setAuth('none');
@@ -112,34 +139,76 @@ async function logIn(authKey: string, secret: string): Promise<void> {
   state.dataset.loggedIn = name;
   setAuth(authKey ? 'user' : 'anonymous');
   users.clear();
-  session.subscribe(CHAT, (event) => onChat(event as ChatEvent));
-  session.subscribe(TIME, (event) => onTick(event as { now: number }));
+  session.subscribe('chat', (event) => onChat(event as ChatEvent));
+  session.subscribe('time', (event) => onTick(event as { now: number }));
 }
 
-/** Logging out is closing this session and opening a fresh one (a WAMP v1 session logs in once). */
+/** A v2 session for `login`, adopted by the page; undefined (and the page says why) when refused. */
+async function openV2(login: { authKey: string | null; secret: string }): Promise<PageSession | undefined> {
+  setStatus('connecting', 'connecting');
+  try {
+    const session = await V2PageSession.open(endpoint(), login);
+    if (version !== 2) {
+      void session.close(); // switched to v1 meanwhile
+      return undefined;
+    }
+    adopt(session);
+    return session;
+  } catch (error) {
+    if (version !== 2) return undefined;
+    setStatus('idle', 'v2: the session opens at login');
+    $('login-state').textContent = `login failed: ${describe(error)}`;
+    setAuth('none');
+    return undefined;
+  }
+}
+
+/** Logging out is closing this session and starting afresh (a session logs in once, in either protocol). */
 async function logOut(): Promise<void> {
   const session = client;
   client = undefined;
-  await session?.close(1000, 'log out');
+  await session?.close();
   await connect();
 }
 
+/** The header's v1/v2 switch: the session in the other protocol starts afresh, and the address remembers the choice. */
+async function switchTo(next: Version): Promise<void> {
+  if (next === version) return;
+  version = next;
+  showVersion();
+  const url = new URL(location.href);
+  if (next === 2) url.searchParams.set('wamp', '2');
+  else url.searchParams.delete('wamp');
+  history.replaceState(null, '', url);
+  const session = client;
+  client = undefined;
+  await session?.close();
+  await connect();
+}
+
+function showVersion(): void {
+  document.body.dataset.wamp = String(version);
+  $<HTMLInputElement>(`protocol-v${version}`).checked = true;
+}
+
 function onChat(event: ChatEvent): void {
+  const session = client;
+  if (!session) return;
   switch (event.type) {
     case 'message':
-      addMessage(event);
+      addMessage(session, event);
       break;
     case 'user-list':
       users.clear();
-      for (const user of event.users) users.set(user.clientId, user.username);
+      for (const user of event.users) users.set(session.chatId(user), user);
       break;
     case 'user-joined':
-      users.set(event.clientId, event.username);
-      addNotice(event, 'joined');
+      users.set(session.chatId(event), event);
+      addNotice(session, event, 'joined');
       break;
     case 'user-left':
-      users.delete(event.clientId);
-      addNotice(event, 'left');
+      users.delete(session.chatId(event));
+      addNotice(session, event, 'left');
       break;
   }
   renderUsers();
@@ -151,36 +220,37 @@ function shortId(sessionId: string): string {
 }
 
 /** " · 3fK2a", muted, with the whole id as its tooltip. */
-function sessionTag(clientId: string): HTMLSpanElement {
+function sessionTag(id: string): HTMLSpanElement {
   const tag = document.createElement('span');
   tag.className = 'sid';
-  tag.title = `session ${clientId}`;
-  tag.textContent = `· ${shortId(clientId)}`;
+  tag.title = `session ${id}`;
+  tag.textContent = `· ${shortId(id)}`;
   return tag;
 }
 
-/** "guest · 3fK2a": a chat user's name and the end of their session id. */
-function userLabel({ username, clientId }: ChatUser): HTMLSpanElement {
+/** "guest · 3fK2a": a chat user's name and the end of their session id (in the page's protocol's form); both ids as data. */
+function userLabel(session: PageSession, user: ChatStamp): HTMLSpanElement {
   const label = document.createElement('span');
   label.className = 'who';
-  label.dataset.clientId = clientId;
-  label.append(`${username} `, sessionTag(clientId));
+  label.dataset.clientId = user.clientId;
+  if (user.sessionId !== undefined) label.dataset.sessionId = String(user.sessionId);
+  label.append(`${user.username} `, sessionTag(session.chatId(user)));
   return label;
 }
 
-function addMessage(event: ChatUser & { message: string }): void {
+function addMessage(session: PageSession, event: ChatStamp & { message: string }): void {
   const item = document.createElement('li');
   const text = document.createElement('span');
   text.className = 'text';
   text.textContent = event.message;
-  item.append(userLabel(event), ' ', text);
+  item.append(userLabel(session, event), ' ', text);
   appendToChat(item);
 }
 
-function addNotice(user: ChatUser, what: 'joined' | 'left'): void {
+function addNotice(session: PageSession, user: ChatStamp, what: 'joined' | 'left'): void {
   const item = document.createElement('li');
   item.className = 'notice';
-  item.append(userLabel(user), ` ${what}`);
+  item.append(userLabel(session, user), ` ${what}`);
   appendToChat(item);
 }
 
@@ -191,14 +261,18 @@ function appendToChat(item: HTMLLIElement): void {
 }
 
 function renderUsers(): void {
-  const me = client?.sessionId;
-  const sorted = [...users].map(([clientId, username]) => ({ clientId, username }));
-  sorted.sort((a, b) => a.username.localeCompare(b.username) || a.clientId.localeCompare(b.clientId));
+  const session = client;
+  if (!session) {
+    $('users').replaceChildren();
+    return;
+  }
+  const sorted = [...users].map(([id, user]) => ({ id, user }));
+  sorted.sort((a, b) => a.user.username.localeCompare(b.user.username) || a.id.localeCompare(b.id));
   $('users').replaceChildren(
-    ...sorted.map((user) => {
+    ...sorted.map(({ id, user }) => {
       const item = document.createElement('li');
-      item.append(userLabel(user));
-      if (user.clientId === me) {
+      item.append(userLabel(session, user));
+      if (id === session.sessionId) {
         item.className = 'me';
         item.append(' (you)');
       }
@@ -240,7 +314,7 @@ async function onOperator(op: string): Promise<void> {
   error.textContent = '';
   clearDisplayFirst = true;
   try {
-    display.textContent = String(await client.call('rpc:calc', op, display.textContent));
+    display.textContent = String(await client.call('calc', op, display.textContent));
   } catch (failure) {
     display.textContent = 'Error';
     error.textContent = describe(failure);
@@ -276,10 +350,10 @@ async function showCall(output: string, call: () => Promise<unknown>): Promise<v
 }
 
 function describe(error: unknown): string {
-  if (error instanceof WampCallError && error.uri === UNAUTHORIZED) {
+  if (error instanceof PageCallError && error.uri === UNAUTHORIZED) {
     return 'unauthorized: log in first (as guest, salted or anonymous)';
   }
-  if (error instanceof WampCallError) return `${error.desc}${error.details === undefined ? '' : ` (${JSON.stringify(error.details)})`}`;
+  if (error instanceof PageCallError) return `${error.desc}${error.details === undefined ? '' : ` (${JSON.stringify(error.details)})`}`;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -303,7 +377,7 @@ function wire(): void {
   $('chat-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $<HTMLInputElement>('chat-input');
-    if (input.value.trim()) client?.publish(CHAT, { type: 'message', message: input.value });
+    if (input.value.trim()) client?.publish('chat', { type: 'message', message: input.value });
     input.value = '';
   });
   for (const button of document.querySelectorAll<HTMLButtonElement>('.keys button')) {
@@ -316,22 +390,26 @@ function wire(): void {
     const a = numberIn('add-a');
     const b = numberIn('add-b');
     if (a === undefined || b === undefined) $('add-result').textContent = 'type two numbers';
-    else if (session) void showCall('add-result', () => session.call('rpc:add', a, b));
+    else if (session) void showCall('add-result', () => session.call('add', a, b));
   });
   $('echo-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const session = client;
-    if (session) void showCall('echo-result', () => session.call('rpc:echo', $<HTMLInputElement>('echo-input').value));
+    if (session) void showCall('echo-result', () => session.call('echo', $<HTMLInputElement>('echo-input').value));
   });
   $('slow-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const session = client;
     const ms = numberIn('slow-ms');
     if (ms === undefined) $('slow-result').textContent = 'type a number of milliseconds';
-    else if (session) void showCall('slow-result', () => session.call('rpc:slow', ms));
+    else if (session) void showCall('slow-result', () => session.call('slow', ms));
   });
   $('reconnect').addEventListener('click', () => void connect());
+  for (const next of [1, 2] as const) {
+    $(`protocol-v${next}`).addEventListener('change', () => void switchTo(next));
+  }
 }
 
 wire();
+showVersion();
 void connect();
