@@ -371,3 +371,109 @@ describe('WAMP v2 broker', () => {
     expect(await c.subscribe('test.open.x')).toBeGreaterThan(0);
   });
 });
+
+/** Released by the test: the slow subscribe handler waits for it. */
+let releaseSlow: () => void = () => undefined;
+
+@Injectable()
+class SlowTopic {
+  @WampSubscribe(`${EV}slow`)
+  async maySubscribe(): Promise<boolean> {
+    await new Promise<void>((resolve) => (releaseSlow = resolve));
+    return true;
+  }
+}
+
+describe('WAMP v2 broker with permissions (auth option)', () => {
+  let server: TestServer;
+  let peers: V2Peer[];
+
+  const PERMISSIONS = {
+    subscribe: { [`${EV}open/*`]: true, [`${EV}open/private`]: false, [`${EV}slow`]: true },
+    publish: { [`${EV}open/*`]: true, [`${EV}open/readonly`]: false },
+  };
+
+  const open = async (): Promise<V2Peer> => {
+    const peer = await V2Peer.open(server.url);
+    peers.push(peer);
+    return peer;
+  };
+
+  const topicIndex = (): TopicIndex => (server.app.get(WampEngine) as unknown as { topics: TopicIndex }).topics;
+
+  beforeAll(async () => {
+    server = await startApp({
+      imports: [
+        WampModule.forRoot({
+          v2: {
+            realm: REALM,
+            uris: [
+              { v1: `${EV}open/*`, v2: 'test.open.*' },
+              { v1: `${EV}slow`, v2: 'test.slow' },
+            ],
+          },
+          limits: { queuedPubSub: 2 },
+          topics: { [`${EV}open/*`]: true },
+          auth: { allowAnonymous: true, permissions: () => PERMISSIONS },
+        }),
+      ],
+      providers: [SlowTopic],
+    });
+  });
+
+  beforeEach(() => {
+    peers = [];
+  });
+
+  afterEach(async () => {
+    releaseSlow();
+    await Promise.all(peers.map((peer) => peer.close()));
+    await until(() => server.broker.sessions().length === 0, 'every session to be gone');
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('refuses what the permission map denies, for SUBSCRIBE and acknowledged PUBLISH', async () => {
+    const peer = await open();
+    expect(await peer.refused(SUBSCRIBE, {}, 'test.open.private')).toBe('wamp.error.not_authorized');
+    expect(await peer.refused(PUBLISH, { acknowledge: true }, 'test.open.readonly', ['x'])).toBe('wamp.error.not_authorized');
+    expect(await peer.subscribe('test.open.public')).toEqual(expect.any(Number));
+  });
+
+  it('a prefix subscription never carries an event on a topic its member may not subscribe to', async () => {
+    const [publisher, subscriber] = [await open(), await open()];
+    const prefix = await subscriber.subscribe('test.open.', { match: 'prefix' });
+    // The same static rule governs open/private (anyone may publish there), but the map denies subscribing to it.
+    await publisher.publish('test.open.private', {}, ['secret']);
+    const shown = await publisher.publish('test.open.public', {}, ['shown']);
+    expect(await subscriber.event()).toEqual([EVENT, prefix, shown, { topic: 'test.open.public' }, ['shown']]);
+    expect(subscriber.socket.pending()).toEqual([]);
+  });
+
+  it('ends a v2 subscription the new permissions no longer allow (WampBroker.setPermissions), silently and completely', async () => {
+    const [publisher, subscriber] = [await open(), await open()];
+    const id = await subscriber.subscribe('test.open.news');
+    const v1Id = server.broker.sessions().find((session) => session.v2Id === subscriber.id)!.id;
+    expect(server.broker.setPermissions(v1Id, { subscribe: false, publish: false })).toBe(true);
+    expect(topicIndex().topics()).toEqual([]);
+    expect(topicIndex().v2.size).toBe(0);
+    await publisher.publish('test.open.news', {}, ['after']);
+    expect(await subscriber.refused(UNSUBSCRIBE, id)).toBe('wamp.error.no_such_subscription');
+    expect(subscriber.socket.pending()).toEqual([]);
+  });
+
+  it('ends a session whose pub/sub requests pile up past limits.queuedPubSub (GOODBYE wamp.close.killed, 1008)', async () => {
+    const peer = await open();
+    for (let i = 0; i < 3; i++) peer.send(SUBSCRIBE, {}, 'test.slow');
+    const goodbye = await peer.socket.nextOfType(6);
+    expect(goodbye[2]).toBe('wamp.close.killed');
+    peer.socket.send([6, {}, 'wamp.close.goodbye_and_out']);
+    expect((await peer.socket.closed()).code).toBe(1008);
+    await until(() => server.broker.sessions().length === 0, 'the session to be gone');
+    releaseSlow();
+    await sleep(10);
+    expect(topicIndex().topics()).toEqual([]);
+  });
+});

@@ -1,8 +1,8 @@
 import { CloseCode } from '../../core/close-codes.js';
 import type { WampPublishInvocation } from '../../core/invocation.js';
 import { isPromiseLike } from '../../core/promises.js';
-import { encodeAbort, encodeError, encodePublished, encodeSubscribed, encodeUnsubscribed } from '../../protocol/v2/encode.js';
-import { WampClose, WampError } from '../../protocol/v2/error-uris.js';
+import { encodeError, encodePublished, encodeSubscribed, encodeUnsubscribed } from '../../protocol/v2/encode.js';
+import { WampError } from '../../protocol/v2/error-uris.js';
 import { type ErrorRequestType, MessageCode } from '../../protocol/v2/message-code.js';
 import type { Payload, PublishMessage, SubscribeMessage, UnsubscribeMessage } from '../../protocol/v2/messages.js';
 import type { ServerSession } from '../../session/server-session.js';
@@ -61,7 +61,10 @@ export class Wamp2Broker {
     }
   }
 
-  /** Pub/sub work waits behind slow handlers, up to `limits.queuedPubSub` items; more ends the session (ABORT `wamp.close.killed`). */
+  /**
+   * Pub/sub work waits behind slow handlers, up to `limits.queuedPubSub` items; more ends the
+   * session as `session.close` does for v2 (GOODBYE `wamp.close.killed`, then 1008).
+   */
   private enqueue(session: ServerSession, task: () => unknown): void {
     const limit = this.context.options.limits.queuedPubSub;
     if (session.queuedTasks < limit) {
@@ -71,7 +74,6 @@ export class Wamp2Broker {
     const reason = `more than ${limit} pub/sub messages waiting`;
     this.context.counters.refuse('pubsub-backlog');
     this.context.logger.debug(`closing v2 session ${session.v2Id}: ${reason}`);
-    session.send(encodeAbort({ message: reason }, WampClose.killed));
     session.close(CloseCode.policyViolation, reason);
   }
 
