@@ -2,6 +2,7 @@
 // instances"): one clock tick a second for every subscriber however many instances run, and a
 // chat user list that holds the users of every instance.
 import { randomBytes } from 'node:crypto';
+import { WampBroker } from 'nest-wamp';
 import type { WampTestClient } from 'nest-wamp/testing';
 import { AppModule } from '../../sample/app.module.js';
 import { readSampleConfig } from '../../sample/sample-config.js';
@@ -14,7 +15,7 @@ const TIME = 'http://wamp.sample/event#time';
 
 interface ChatEvent {
   readonly type: string;
-  readonly users?: ReadonlyArray<{ clientId: string; username: string }>;
+  readonly users?: ReadonlyArray<{ clientId: string; sessionId?: number; username: string }>;
   readonly clientId?: string;
 }
 
@@ -36,6 +37,10 @@ describeRedis('the sample on three instances', () => {
     return client;
   }
 
+  /** The v2 id of a v1 client's session, as its instance knows it. */
+  const v2IdOf = (instance: TestServer, client: WampTestClient): number => instance.app.get(WampBroker).session(client.sessionId)!.v2Id;
+  const ofType = (type: string) => (event: unknown) => (event as ChatEvent).type === type;
+
   it('ticks once a second for a subscriber, not once per instance', async () => {
     const watcher = await member(instances[1]);
     watcher.subscribe(TIME, () => {});
@@ -55,29 +60,55 @@ describeRedis('the sample on three instances', () => {
       await client.nextEvent(CHAT, 3000, (event) => (event as ChatEvent).type === 'user-list');
     }
     const newcomer = await member(instances[2], 'salted', 'salted-password');
+    const [guestV2Id, newcomerV2Id] = [v2IdOf(instances[0], guest), v2IdOf(instances[2], newcomer)];
     newcomer.subscribe(CHAT, () => {});
-    const list = (await newcomer.nextEvent(CHAT, 3000, (event) => (event as ChatEvent).type === 'user-list')) as ChatEvent;
-    expect([...(list.users ?? [])].sort((x, y) => x.username.localeCompare(y.username))).toEqual([
+    const list = (await newcomer.nextEvent(CHAT, 3000, ofType('user-list'))) as ChatEvent;
+    // The v2 ids of the other instances' sessions: see the test.failing below.
+    expect(
+      [...(list.users ?? [])]
+        .map(({ clientId, username }) => ({ clientId, username }))
+        .sort((x, y) => x.username.localeCompare(y.username)),
+    ).toEqual([
       { clientId: anonymous.sessionId, username: `anonymous-${anonymous.sessionId.slice(0, 6)}` },
       { clientId: guest.sessionId, username: 'guest' },
       { clientId: newcomer.sessionId, username: 'salted' },
     ]);
+    expect(list.users?.find((user) => user.clientId === newcomer.sessionId)?.sessionId).toBe(newcomerV2Id);
     for (const client of [guest, anonymous]) {
-      const joined = (event: unknown) =>
-        (event as ChatEvent).type === 'user-joined' && (event as ChatEvent).clientId === newcomer.sessionId;
+      const joined = (event: unknown) => ofType('user-joined')(event) && (event as ChatEvent).clientId === newcomer.sessionId;
       expect(await client.nextEvent(CHAT, 3000, joined)).toEqual({
         type: 'user-joined',
         clientId: newcomer.sessionId,
+        sessionId: newcomerV2Id,
         username: 'salted',
       });
     }
 
     await guest.close();
-    expect(await newcomer.nextEvent(CHAT, 3000, (event) => (event as ChatEvent).type === 'user-left')).toEqual({
+    expect(await newcomer.nextEvent(CHAT, 3000, ofType('user-left'))).toEqual({
       type: 'user-left',
       clientId: guest.sessionId,
+      sessionId: guestV2Id,
       username: 'guest',
     });
     await Promise.all([anonymous.close(), newcomer.close()]);
+  });
+
+  // KNOWN GAP: WampBroker.cluster.sessions() lists sessions by their v1 id only (WampClusterSession has no
+  // v2Id), so the chat's user-list knows the v2 id of this instance's sessions only. When the cluster
+  // listing carries v2Id, this test fails (as a passing test.failing does): make it a plain test.
+  it.failing("user-list entries of the other instances' sessions carry their v2 id too (sessionId)", async () => {
+    const remote = await member(instances[0], 'guest', 'secret-password');
+    const remoteV2Id = v2IdOf(instances[0], remote);
+    remote.subscribe(CHAT, () => {});
+    await remote.nextEvent(CHAT, 3000, ofType('user-list'));
+    const newcomer = await member(instances[1], 'salted', 'salted-password');
+    try {
+      newcomer.subscribe(CHAT, () => {});
+      const list = (await newcomer.nextEvent(CHAT, 3000, ofType('user-list'))) as ChatEvent;
+      expect(list.users?.find((user) => user.clientId === remote.sessionId)?.sessionId).toBe(remoteV2Id);
+    } finally {
+      await Promise.all([remote.close(), newcomer.close()]);
+    }
   });
 });
