@@ -189,7 +189,9 @@ describe('WampBroker.publish recipients', () => {
     expect(await b.nextEvent(NEWS)).toBe('not a');
     expect(broker.publish(NEWS, 'only a', { eligible: a.sessionId })).toBe(1);
     expect(await a.nextEvent(NEWS)).toBe('only a');
-    expect(() => broker.publish(NEWS, 'x', { exclude: 42 as unknown as string })).toThrow(TypeError);
+    // A number is a v2 session id (every session has one); anything else is refused.
+    expect(() => broker.publish(NEWS, 'x', { exclude: true as unknown as string })).toThrow(TypeError);
+    expect(() => broker.publish(NEWS, 'x', { exclude: 1.5 })).toThrow(TypeError);
     expect(a.eventsOn(NEWS)).toEqual(['only a']);
     await Promise.all([a.close(), b.close()]);
   });
