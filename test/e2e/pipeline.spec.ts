@@ -124,7 +124,16 @@ describe("nest-wamp's handler pipeline", () => {
       'Pipelined.tenfold',
       server.app.get(WampEngine).log,
     );
-    const session = { id: 's', v2Id: 1, protocolVersion: 1 as const, data: {}, subscriptions: new Set<string>(), isOpen: true, handshake: { url: '/', headers: {} }, close() {} };
+    const session = {
+      id: 's',
+      v2Id: 1,
+      protocolVersion: 1 as const,
+      data: {},
+      subscriptions: new Set<string>(),
+      isOpen: true,
+      handshake: { url: '/', headers: {} },
+      close() {},
+    };
     const call = (arg: unknown): WampCallInvocation => ({ kind: 'call', session, uri: `${API}tenfold`, callId: 'c', args: [arg] });
     expect(await handler(call('6'))).toBe(60);
     await expect(handler(call('3'))).rejects.toThrow('Forbidden resource');
