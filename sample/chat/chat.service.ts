@@ -16,8 +16,7 @@ const MAX_MESSAGE_LENGTH = 140;
 /** Who a chat event is about: the session's v1 id (`clientId`), its v2 id (`sessionId`), and its name. */
 export interface ChatUser {
   readonly clientId: string;
-  /** Undefined only for a session of another instance (see `ChatService.onWampSubscribed`). */
-  readonly sessionId?: number;
+  readonly sessionId: number;
   readonly username: string;
 }
 
@@ -55,12 +54,7 @@ export class ChatService implements OnWampSubscribed, OnWampUnsubscribed {
     if (topic !== CHAT_TOPIC) return;
     this.broker.publish(CHAT_TOPIC, { type: 'user-joined', ...userOf(session) }, { exclude: [session.id] });
     const members = await this.broker.cluster.sessions(CHAT_TOPIC);
-    // A cluster listing names sessions by their v1 id; the v2 id is at hand for this instance's own sessions.
-    const users = members.map((member): ChatUser => ({
-      clientId: member.id,
-      sessionId: this.broker.session(member.id)?.v2Id,
-      username: usernameOf(member),
-    }));
+    const users = members.map((member): ChatUser => ({ clientId: member.id, sessionId: member.v2Id, username: usernameOf(member) }));
     this.broker.publish(CHAT_TOPIC, { type: 'user-list', users }, { eligible: [session.id], local: true });
   }
 

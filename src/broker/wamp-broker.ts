@@ -223,6 +223,7 @@ export class WampBroker {
     const sessions = topic === undefined ? this.server.sessions.values() : (this.server.topics.subscribers(topic) ?? []);
     return [...sessions].map((session) => ({
       id: session.id,
+      v2Id: session.v2Id,
       instance,
       ...(session.identity && { authKey: session.identity.authKey }),
       subscriptions: [...session.subscriptions],

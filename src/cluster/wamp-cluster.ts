@@ -2,7 +2,10 @@ import type { ClusterBus, ClusterRequest } from './cluster-bus.js';
 
 /** A session of any instance, as `WampCluster.sessions()` lists it. */
 export interface WampClusterSession {
+  /** Its v1 id. */
   readonly id: string;
+  /** Its v2 id (every session has both, whichever protocol it speaks). */
+  readonly v2Id: number;
   /** The instance that holds its connection. */
   readonly instance: string;
   /** Its auth key once authenticated (`null`: anonymous); absent before. */

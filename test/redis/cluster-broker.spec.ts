@@ -65,8 +65,16 @@ describeRedis('WampBroker.cluster over two instances', () => {
 
     for (const server of [a, b]) {
       const sessions = await server.broker.cluster.sessions();
-      expect(sessions.find((session) => session.id === onA.sessionId)).toMatchObject({ authKey: null, subscriptions: [`${EV}room`] });
-      expect(sessions.find((session) => session.id === onB.sessionId)).toMatchObject({ authKey: 'guest', subscriptions: [`${EV}room`] });
+      expect(sessions.find((session) => session.id === onA.sessionId)).toMatchObject({
+        v2Id: a.broker.session(onA.sessionId)!.v2Id,
+        authKey: null,
+        subscriptions: [`${EV}room`],
+      });
+      expect(sessions.find((session) => session.id === onB.sessionId)).toMatchObject({
+        v2Id: b.broker.session(onB.sessionId)!.v2Id,
+        authKey: 'guest',
+        subscriptions: [`${EV}room`],
+      });
       expect(new Set(sessions.map((session) => session.instance)).size).toBe(2);
       expect((await server.broker.cluster.subscribers(`${EV}room`)).sort()).toEqual([onA.sessionId, onB.sessionId].sort());
     }
@@ -152,7 +160,12 @@ describe('WampBroker.cluster without a backplane', () => {
       client.subscribe(`${EV}solo`, () => {});
       await client.call('http://example.com/rpc#none').catch(() => {});
       expect(await server.broker.cluster.sessions()).toEqual([
-        { id: client.sessionId, instance: expect.any(String), subscriptions: [`${EV}solo`] },
+        {
+          id: client.sessionId,
+          v2Id: server.broker.session(client.sessionId)!.v2Id,
+          instance: expect.any(String),
+          subscriptions: [`${EV}solo`],
+        },
       ]);
       expect(await server.broker.cluster.subscribers(`${EV}solo`)).toEqual([client.sessionId]);
       expect(await server.broker.cluster.emit('anything')).toBe(0);

@@ -276,6 +276,7 @@ describeRedis('the sample with WAMP_REDIS_URL', () => {
         message: 'across instances',
         username: 'guest',
         clientId: alice.sessionId,
+        sessionId: one.app.get(WampBroker).session(alice.sessionId)!.v2Id,
       });
     } finally {
       await Promise.all([one.close(), two.close()]);

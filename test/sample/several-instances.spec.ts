@@ -63,17 +63,15 @@ describeRedis('the sample on three instances', () => {
     const [guestV2Id, newcomerV2Id] = [v2IdOf(instances[0], guest), v2IdOf(instances[2], newcomer)];
     newcomer.subscribe(CHAT, () => {});
     const list = (await newcomer.nextEvent(CHAT, 3000, ofType('user-list'))) as ChatEvent;
-    // The v2 ids of the other instances' sessions: see the test.failing below.
-    expect(
-      [...(list.users ?? [])]
-        .map(({ clientId, username }) => ({ clientId, username }))
-        .sort((x, y) => x.username.localeCompare(y.username)),
-    ).toEqual([
-      { clientId: anonymous.sessionId, username: `anonymous-${anonymous.sessionId.slice(0, 6)}` },
-      { clientId: guest.sessionId, username: 'guest' },
-      { clientId: newcomer.sessionId, username: 'salted' },
+    expect([...(list.users ?? [])].sort((x, y) => x.username.localeCompare(y.username))).toEqual([
+      {
+        clientId: anonymous.sessionId,
+        sessionId: v2IdOf(instances[1], anonymous),
+        username: `anonymous-${anonymous.sessionId.slice(0, 6)}`,
+      },
+      { clientId: guest.sessionId, sessionId: guestV2Id, username: 'guest' },
+      { clientId: newcomer.sessionId, sessionId: newcomerV2Id, username: 'salted' },
     ]);
-    expect(list.users?.find((user) => user.clientId === newcomer.sessionId)?.sessionId).toBe(newcomerV2Id);
     for (const client of [guest, anonymous]) {
       const joined = (event: unknown) => ofType('user-joined')(event) && (event as ChatEvent).clientId === newcomer.sessionId;
       expect(await client.nextEvent(CHAT, 3000, joined)).toEqual({
@@ -94,10 +92,7 @@ describeRedis('the sample on three instances', () => {
     await Promise.all([anonymous.close(), newcomer.close()]);
   });
 
-  // KNOWN GAP: WampBroker.cluster.sessions() lists sessions by their v1 id only (WampClusterSession has no
-  // v2Id), so the chat's user-list knows the v2 id of this instance's sessions only. When the cluster
-  // listing carries v2Id, this test fails (as a passing test.failing does): make it a plain test.
-  it.failing("user-list entries of the other instances' sessions carry their v2 id too (sessionId)", async () => {
+  it("user-list entries of the other instances' sessions carry their v2 id too (sessionId)", async () => {
     const remote = await member(instances[0], 'guest', 'secret-password');
     const remoteV2Id = v2IdOf(instances[0], remote);
     remote.subscribe(CHAT, () => {});
