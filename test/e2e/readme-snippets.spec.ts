@@ -12,6 +12,7 @@ import { startWampTestingApp, WampTestClient, type WampTestingApp } from 'nest-w
 import { Echo } from '../fixtures/echo.js';
 import { CapturingLogger } from '../support/capturing-logger.js';
 import { until } from '../support/until.js';
+import { openV2Session, type V2SessionHandle } from '../support/autobahn-v2.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const FIXTURES = 'test/fixtures/readme/';
@@ -153,6 +154,58 @@ describe('the worked example', () => {
     broker.publish('http://example.com/event#news/today', { headline: 'from the server' });
     expect(await reader.nextEvent('http://example.com/event#news/today')).toEqual({ headline: 'from the server' });
     expect(reader.eventsOn('http://example.com/event#news/today')).toEqual([{ headline: 'from the server' }]);
+  });
+});
+
+describe('the WAMP v2 example', () => {
+  let server: WampTestingApp;
+  const sessions: V2SessionHandle[] = [];
+  const v2 = async () => {
+    const handle = await openV2Session(server.url, { realm: 'example' });
+    sessions.push(handle);
+    return handle.session;
+  };
+
+  beforeAll(async () => {
+    const { AppModule } = await import('../fixtures/readme/wamp-v2.js');
+    server = await startWampTestingApp(await Test.createTestingModule({ imports: [AppModule] }).compile());
+  });
+  afterAll(async () => {
+    await Promise.all(sessions.map((handle) => handle.close()));
+    await server.close();
+  });
+
+  it('serves add and greet to v2 clients by their v2 names, with the error renamed, and to v1 clients as before', async () => {
+    const session = await v2();
+    expect(await session.call('com.example.rpc.add', [2, 3])).toBe(5);
+    await expect(session.call('com.example.rpc.add', [2, '3'])).rejects.toMatchObject({
+      error: 'com.example.error.invalid_argument',
+      args: ['add takes two numbers'],
+    });
+    expect(await session.call('com.example.hello', [], { name: 'Ada' })).toBe('hello, Ada');
+
+    const v1 = await server.connect();
+    expect(await v1.call('http://example.com/rpc#add', 2, 3)).toBe(5);
+    expect(await v1.call('http://example.com/rpc#greet')).toBe('hello, stranger');
+    await expect(v1.call('http://example.com/rpc#add', 2, '3')).rejects.toMatchObject({ uri: 'http://example.com/error#invalid-argument' });
+  });
+
+  it('shares the news topic between a v1 publisher and a v2 subscriber, and the reverse', async () => {
+    const session = await v2();
+    const received: unknown[] = [];
+    await session.subscribe('com.example.event.news', (args: unknown[] | undefined) => received.push(args?.[0]));
+    const v1 = await server.connect();
+    v1.subscribe('http://example.com/event#news', () => {});
+    await v1.call('http://example.com/rpc#add', 0, 0);
+
+    v1.publish('http://example.com/event#news', { headline: 'from v1' });
+    await until(() => received.length === 1, 'the v1 event at the v2 subscriber');
+    expect(received).toEqual([{ headline: 'from v1' }]);
+
+    await session.publish('com.example.event.news', [{ headline: 'from v2' }], {}, { acknowledge: true });
+    const events = v1.eventsOn('http://example.com/event#news');
+    await until(() => events.length === 2, 'the v2 event at the v1 subscriber');
+    expect(events).toEqual([{ headline: 'from v1' }, { headline: 'from v2' }]);
   });
 });
 
