@@ -1,7 +1,7 @@
 import { CloseCode } from '../../core/close-codes.js';
 import type { WampCallInvocation } from '../../core/invocation.js';
 import { WampErrorUri } from '../../protocol/error-uris.js';
-import { encodeAbort, encodeError, encodeRegistered, encodeUnregistered } from '../../protocol/v2/encode.js';
+import { encodeError, encodeRegistered, encodeUnregistered } from '../../protocol/v2/encode.js';
 import { WampError } from '../../protocol/v2/error-uris.js';
 import { MessageCode } from '../../protocol/v2/message-code.js';
 import type {
@@ -15,6 +15,7 @@ import type {
 import type { ServerSession } from '../../session/server-session.js';
 import { REGISTRATIONS_PER_SESSION } from '../client-procedures.js';
 import type { Wamp2Context } from './wamp2-context.js';
+import type { Wamp2Opening } from './wamp2-opening.js';
 
 /** The requests of the dealer a client sends, for their ERROR answers. */
 type DealerRequestType = typeof MessageCode.Call | typeof MessageCode.Register | typeof MessageCode.Unregister;
@@ -27,13 +28,17 @@ type DealerRequestType = typeof MessageCode.Call | typeof MessageCode.Register |
  * answers it, as `WampBroker.sendCallResult` does, in the caller's protocol.
  */
 export class Wamp2Dealer {
-  constructor(private readonly context: Wamp2Context) {}
+  constructor(
+    private readonly context: Wamp2Context,
+    /** Ends a session over a protocol violation (ABORT, then the connection is closed). */
+    private readonly opening: Wamp2Opening,
+  ) {}
 
   call(session: ServerSession, message: CallMessage): void {
     if (!this.admit(session, MessageCode.Call, message.request)) return;
     const callId = String(message.request);
     if (session.isPending(callId)) {
-      this.violation(session, `CALL request ${callId} reuses the id of a call still in flight`);
+      this.opening.violation(session, `CALL request ${callId} reuses the id of a call still in flight`);
       return;
     }
     const { counters, handlers, options, router } = this.context;
@@ -142,13 +147,5 @@ export class Wamp2Dealer {
   private refuse(session: ServerSession, type: DealerRequestType, request: number, error: string, message: string): void {
     session.send(encodeError(type, request, {}, error, [message]));
     if (type === MessageCode.Call) this.context.counters.answered('refused', 0);
-  }
-
-  /** A protocol violation: ABORT `wamp.error.protocol_violation`, counted, and the connection is closed. */
-  private violation(session: ServerSession, reason: string): void {
-    this.context.counters.refuse('malformed');
-    this.context.logger.debug(`closing v2 session ${session.v2Id}: ${reason}`);
-    session.send(encodeAbort({ message: reason }, WampError.protocolViolation));
-    session.close(CloseCode.protocolError, 'protocol violation');
   }
 }

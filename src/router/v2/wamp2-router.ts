@@ -28,7 +28,7 @@ export class Wamp2Router {
   constructor(private readonly context: Wamp2Context) {
     this.opening = new Wamp2Opening(context);
     this.broker = new Wamp2Broker(context);
-    this.dealer = new Wamp2Dealer(context);
+    this.dealer = new Wamp2Dealer(context, this.opening);
   }
 
   /** A WebSocket chose `wamp.2.json`: the session exists, and waits for the client's HELLO. */

@@ -1,0 +1,65 @@
+// Findings of the review of the WAMP v2 router, each pinned over real sockets by a test that
+// failed before its fix.
+import { Injectable } from '@nestjs/common';
+import { WampCallId, WampModule, WampRpc, type WampModuleOptions } from '../../src/index.js';
+import { ABORT, CALL, RawV2Session } from '../support/raw-v2-session.js';
+import { startApp, type TestServer } from '../support/start-app.js';
+import { deferred, until } from '../support/until.js';
+
+const GOODBYE = 6;
+
+/** A procedure whose calls wait until the test releases them. */
+@Injectable()
+class Held {
+  readonly waiting = new Map<string, (value: unknown) => void>();
+
+  @WampRpc('urn:held', { v2: 'com.example.held' })
+  held(@WampCallId() callId: string): Promise<unknown> {
+    const { promise, resolve } = deferred<unknown>();
+    this.waiting.set(callId, resolve);
+    return promise;
+  }
+
+  @WampRpc('urn:login', { v2: 'com.example.login' })
+  login(_user: string, _password: string): string {
+    return 'welcome';
+  }
+}
+
+function appWith(options: WampModuleOptions): Promise<TestServer> {
+  return startApp({ imports: [WampModule.forRoot({ topics: { 'urn:news': true }, ...options })], providers: [Held] });
+}
+
+describe('WAMP v2 review', () => {
+  let server: TestServer | undefined;
+  const sessions: RawV2Session[] = [];
+
+  async function join(): Promise<RawV2Session> {
+    const session = await RawV2Session.join(server!.url);
+    sessions.push(session);
+    return session;
+  }
+
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((session) => session.close()));
+    if (server) {
+      await until(() => server!.broker.sessions().length === 0, 'the sessions to be gone');
+      await server.close();
+      server = undefined;
+    }
+  });
+
+  it('ends a session whose CALL reuses a request id in flight with ABORT alone, at once (no GOODBYE)', async () => {
+    server = await appWith({ shutdownGraceMs: 60_000 });
+    const held = server.app.get(Held);
+    const raw = await join();
+    const request = raw.call('com.example.held');
+    await until(() => held.waiting.has(String(request)), 'the call to run');
+    raw.send([CALL, request, {}, 'com.example.login', ['a', 'b']]);
+    expect((await raw.socket.closed()).code).toBe(1002);
+    const frames = raw.pending() as unknown[][];
+    expect(frames.map((frame) => frame[0])).toEqual([ABORT]);
+    expect(frames[0][2]).toBe('wamp.error.protocol_violation');
+    expect(frames.some((frame) => frame[0] === GOODBYE)).toBe(false);
+  });
+});
