@@ -139,13 +139,14 @@ export class ClientProcedures {
     for (const invocation of waiting) invocation.registration.callee.v2?.callee?.invocations.delete(invocation.request);
   }
 
-  /** A caller gave up on one call (CANCEL): its invocation, if it has one, is forgotten. */
-  forgetCall(caller: ServerSession, callId: string): void {
+  /** A caller gave up on one call (CANCEL): its invocation is forgotten; false when the call has none. */
+  forgetCall(caller: ServerSession, callId: string): boolean {
     for (const invocation of this.byCaller.get(caller) ?? []) {
       if (invocation.call.callId !== callId) continue;
       this.forget(invocation.registration.callee.v2!.callee!, invocation);
-      return;
+      return true;
     }
+    return false;
   }
 
   private drop(registration: ClientRegistration): void {

@@ -245,6 +245,7 @@ export class WampRouter {
       return this.sendCallError(session, callId, this.unserializable(error));
     }
     const since = session.settleCall(callId);
+    if (since < 0) return false; // canceled: its answer is dropped
     session.send(frame);
     this.deps.counters.answered('result', performance.now() - since);
     return true;
@@ -254,12 +255,29 @@ export class WampRouter {
   sendCallError(session: ServerSession, callId: string, error: Omit<CallErrorReply, 'unexpected'>): boolean {
     const since = session.settleCall(callId);
     if (since < 0) return false;
+    this.sendError(session, callId, error, since);
+    if (error.kill) session.close(error.kill.code, error.kill.reason);
+    return true;
+  }
+
+  /**
+   * Answers a pending call with an error now, while its handler goes on (a v2 CANCEL: a handler
+   * cannot be stopped): the call stays in flight, counted in `limits.callsInFlight` and its id in
+   * use, until the handler finishes, and that answer is dropped. False when it is not pending or
+   * was answered so already.
+   */
+  answerEarly(session: ServerSession, callId: string, error: Omit<CallErrorReply, 'unexpected' | 'kill'>): boolean {
+    const since = session.cancelCall(callId);
+    if (since < 0) return false;
+    this.sendError(session, callId, error, since);
+    return true;
+  }
+
+  private sendError(session: ServerSession, callId: string, error: Omit<CallErrorReply, 'unexpected'>, since: number): void {
     session.send(
       session.protocolVersion === 2 ? encodeV2CallError(callId, error, this.deps.handlers.uris) : this.encodeError(callId, error),
     );
     this.deps.counters.answered(errorOutcome(error.uri), performance.now() - since);
-    if (error.kill) session.close(error.kill.code, error.kill.reason);
-    return true;
   }
 
   /** A CALL refused before it became pending (a limit, a malformed or duplicate CALL): answered at once. */

@@ -8,6 +8,8 @@ import type { WampHandshake, WampIdentity, WampProtocolVersion, WampSession } fr
 import type { Wamp2State } from './wamp2-state.js';
 
 const NO_TOPICS: ReadonlySet<string> = new Set();
+/** The arrival time of a call answered early (`cancelCall`): `settleCall` then gives -1, as for a call not pending. */
+const CANCELED = -1;
 
 /**
  * The server's side of a session: what `WampSession` shows, plus the protocol state that
@@ -206,6 +208,24 @@ export class ServerSession implements WampSession {
     if (since === undefined) return -1;
     this.pendingCalls!.delete(callId);
     if (this.pendingCalls!.size === 0) this.pendingCalls = undefined;
+    return since;
+  }
+
+  /**
+   * Marks a pending call answered early (a v2 CANCEL) while what runs it goes on: it stays pending,
+   * so it still counts in flight and its id stays in use, and its answer, when it comes, is dropped
+   * (`settleCall` gives -1 and forgets it). Returns when it arrived; -1 when it was not pending or
+   * was canceled already.
+   */
+  cancelCall(callId: string): number {
+    if (this.pendingCall === callId) {
+      const since = this.pendingCallSince;
+      this.pendingCallSince = CANCELED;
+      return since;
+    }
+    const since = this.pendingCalls?.get(callId);
+    if (since === undefined || since === CANCELED) return -1;
+    this.pendingCalls!.set(callId, CANCELED);
     return since;
   }
 

@@ -2,11 +2,13 @@
 // failed before its fix.
 import { Injectable } from '@nestjs/common';
 import { WampCallId, WampModule, WampRpc, type WampModuleOptions } from '../../src/index.js';
-import { ABORT, CALL, RawV2Session } from '../support/raw-v2-session.js';
+import { ABORT, CALL, CANCEL, ERROR, RawV2Session, RESULT } from '../support/raw-v2-session.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { deferred, until } from '../support/until.js';
 
 const GOODBYE = 6;
+
+const BUSY = 'http://api.wamp.ws/error#busy';
 
 /** A procedure whose calls wait until the test releases them. */
 @Injectable()
@@ -47,6 +49,46 @@ describe('WAMP v2 review', () => {
       await server.close();
       server = undefined;
     }
+  });
+
+  it('keeps a canceled call in limits.callsInFlight while its handler runs, and drops its result', async () => {
+    server = await appWith({ limits: { callsInFlight: 1 } });
+    const held = server.app.get(Held);
+    const raw = await join();
+    const first = raw.call('com.example.held');
+    await until(() => held.waiting.has(String(first)), 'the first call to run');
+    raw.send([CANCEL, first, {}]);
+    expect(await raw.answerTo(first)).toEqual([ERROR, CALL, first, {}, 'wamp.error.canceled', ['canceled by the caller']]);
+    // Its handler still runs: a second call would be a second one in flight.
+    const second = raw.call('com.example.held');
+    expect(await raw.answerTo(second)).toEqual([ERROR, CALL, second, {}, BUSY, ['more than 1 calls in flight']]);
+    expect(held.waiting.size).toBe(1);
+    // Once the handler is done, its result goes nowhere and the place is free again.
+    held.waiting.get(String(first))!('late');
+    const third = raw.call('com.example.held');
+    await until(() => held.waiting.has(String(third)), 'the third call to run');
+    held.waiting.get(String(third))!('third');
+    expect(await raw.answerTo(third)).toEqual([RESULT, third, {}, ['third']]);
+    expect(raw.pending()).toEqual([]);
+  });
+
+  it('answers a canceled call once, however often it is canceled; an answer from WampBroker then ends it, unsent', async () => {
+    server = await appWith({ limits: { callsInFlight: 1 } });
+    const held = server.app.get(Held);
+    const raw = await join();
+    const [v1Id] = server.broker.sessions().map((session) => session.id);
+    const first = raw.call('com.example.held');
+    await until(() => held.waiting.has(String(first)), 'the call to run');
+    raw.send([CANCEL, first, {}]);
+    raw.send([CANCEL, first, {}]);
+    expect((await raw.answerTo(first))[4]).toBe('wamp.error.canceled');
+    // The second CANCEL did not free its place.
+    const second = raw.call('com.example.held');
+    expect((await raw.answerTo(second))[4]).toBe(BUSY);
+    // The application answers it (as a handler would): nothing is sent, and its place is free.
+    expect(server.broker.sendCallResult(v1Id, String(first), 'too late')).toBe(false);
+    expect(await raw.callAndWait('com.example.login', ['a', 'b'])).toEqual([RESULT, 3, {}, ['welcome']]);
+    expect(raw.pending()).toEqual([]);
   });
 
   it('ends a session whose CALL reuses a request id in flight with ABORT alone, at once (no GOODBYE)', async () => {

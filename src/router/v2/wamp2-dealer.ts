@@ -17,6 +17,8 @@ import { REGISTRATIONS_PER_SESSION } from '../client-procedures.js';
 import type { Wamp2Context } from './wamp2-context.js';
 import type { Wamp2Opening } from './wamp2-opening.js';
 
+const CANCELED = { uri: WampError.canceled, desc: 'canceled by the caller' } as const;
+
 /** The requests of the dealer a client sends, for their ERROR answers. */
 type DealerRequestType = typeof MessageCode.Call | typeof MessageCode.Register | typeof MessageCode.Unregister;
 
@@ -61,16 +63,18 @@ export class Wamp2Dealer {
   }
 
   /**
-   * CANCEL (Advanced Profile, not announced): whatever its mode, a call still pending is answered
-   * at once with ERROR `wamp.error.canceled`, and its result, when it comes, is dropped (a client
-   * procedure's YIELD is ignored; its callee gets no INTERRUPT). A call no longer pending: ignored.
+   * CANCEL (Advanced Profile, `call_canceling`): whatever its mode, a call still pending is answered
+   * at once with ERROR `wamp.error.canceled`, and its result, when it comes, is dropped. A call to
+   * a client procedure is over then (its invocation is forgotten, the callee's YIELD ignored; it
+   * gets no INTERRUPT); a server handler cannot be stopped, so its call stays in flight (counted in
+   * `limits.callsInFlight`, its request id in use) until the handler finishes. A call no longer
+   * pending, or canceled already: ignored.
    */
   cancel(session: ServerSession, message: CancelMessage): void {
     const { router } = this.context;
     const callId = String(message.request);
-    if (router.sendCallError(session, callId, { uri: WampError.canceled, desc: 'canceled by the caller' })) {
-      router.clientProcedures.forgetCall(session, callId);
-    }
+    if (router.clientProcedures.forgetCall(session, callId)) router.sendCallError(session, callId, CANCELED);
+    else router.answerEarly(session, callId, CANCELED);
   }
 
   register(session: ServerSession, message: RegisterMessage): void {
