@@ -7,6 +7,10 @@ import { startApp, type TestServer } from '../support/start-app.js';
 import { deferred, until } from '../support/until.js';
 
 const GOODBYE = 6;
+const PUBLISH = 16;
+const PUBLISHED = 17;
+const SUBSCRIBE = 32;
+const SUBSCRIBED = 33;
 
 const BUSY = 'http://api.wamp.ws/error#busy';
 
@@ -89,6 +93,30 @@ describe('WAMP v2 review', () => {
     expect(server.broker.sendCallResult(v1Id, String(first), 'too late')).toBe(false);
     expect(await raw.callAndWait('com.example.login', ['a', 'b'])).toEqual([RESULT, 3, {}, ['welcome']]);
     expect(raw.pending()).toEqual([]);
+  });
+
+  it('applies limits.rate to SUBSCRIBE and PUBLISH too (drop: ERROR busy for requests that get an answer)', async () => {
+    server = await appWith({ limits: { rate: { messagesPerSecond: 0.001, burst: 2, onExceed: 'drop' } } });
+    const raw = await join();
+    raw.send([SUBSCRIBE, raw.nextRequest(), {}, 'urn:news']);
+    expect((await raw.next())[0]).toBe(SUBSCRIBED);
+    raw.send([PUBLISH, raw.nextRequest(), { acknowledge: true }, 'urn:news', [1]]);
+    expect((await raw.next())[0]).toBe(PUBLISHED);
+    const publish = raw.nextRequest();
+    raw.send([PUBLISH, publish, { acknowledge: true }, 'urn:news', [2]]);
+    expect(await raw.next()).toEqual([ERROR, PUBLISH, publish, {}, BUSY, ['message rate exceeded']]);
+    const subscribe = raw.nextRequest();
+    raw.send([SUBSCRIBE, subscribe, {}, 'urn:other']);
+    expect(await raw.next()).toEqual([ERROR, SUBSCRIBE, subscribe, {}, BUSY, ['message rate exceeded']]);
+    expect(server.broker.stats().refused['rate-limited']).toBe(2);
+  });
+
+  it('applies limits.rate to PUBLISH without acknowledge (close: the session is ended)', async () => {
+    server = await appWith({ limits: { rate: { messagesPerSecond: 0.001, burst: 2 } }, shutdownGraceMs: 0 });
+    const raw = await join();
+    for (let n = 0; n < 3; n++) raw.send([PUBLISH, raw.nextRequest(), {}, 'urn:news', [n]]);
+    expect((await raw.socket.closed()).code).toBe(1008);
+    expect(server.broker.stats().refused['rate-limited']).toBe(1);
   });
 
   it('ends a session whose CALL reuses a request id in flight with ABORT alone, at once (no GOODBYE)', async () => {

@@ -1,4 +1,3 @@
-import { CloseCode } from '../../core/close-codes.js';
 import type { WampCallInvocation } from '../../core/invocation.js';
 import { WampErrorUri } from '../../protocol/error-uris.js';
 import { encodeError, encodeRegistered, encodeUnregistered } from '../../protocol/v2/encode.js';
@@ -37,7 +36,6 @@ export class Wamp2Dealer {
   ) {}
 
   call(session: ServerSession, message: CallMessage): void {
-    if (!this.admit(session, MessageCode.Call, message.request)) return;
     const callId = String(message.request);
     if (session.isPending(callId)) {
       this.opening.violation(session, `CALL request ${callId} reuses the id of a call still in flight`);
@@ -78,7 +76,6 @@ export class Wamp2Dealer {
   }
 
   register(session: ServerSession, message: RegisterMessage): void {
-    if (!this.admit(session, MessageCode.Register, message.request)) return;
     const { access, handlers, router } = this.context;
     const { request, options } = message;
     if ((options.match !== undefined && options.match !== 'exact') || (options.invoke !== undefined && options.invoke !== 'single')) {
@@ -107,7 +104,6 @@ export class Wamp2Dealer {
   }
 
   unregister(session: ServerSession, message: UnregisterMessage): void {
-    if (!this.admit(session, MessageCode.Unregister, message.request)) return;
     if (this.context.router.clientProcedures.unregister(session, message.registration)) {
       session.send(encodeUnregistered(message.request));
     } else {
@@ -128,23 +124,6 @@ export class Wamp2Dealer {
   /** The session is gone: its registrations end, the calls waiting for it get `wamp.error.canceled`, its own are forgotten. */
   closed(session: ServerSession): void {
     this.context.router.clientProcedures.sessionClosed(session);
-  }
-
-  /**
-   * The `limits.rate` token bucket, as the v1 router applies it: past it, the session is closed
-   * (1008), or with `onExceed: 'drop'` the request is refused with ERROR `error#busy`.
-   */
-  private admit(session: ServerSession, type: DealerRequestType, request: number): boolean {
-    const rate = this.context.options.limits.rate;
-    if (!rate || session.takeToken(rate.messagesPerSecond, rate.burst, performance.now())) return true;
-    this.context.counters.refuse('rate-limited');
-    if (rate.onExceed === 'close') {
-      this.context.logger.debug(`closing v2 session ${session.v2Id}: message rate exceeded`);
-      session.close(CloseCode.policyViolation, 'message rate exceeded');
-      return false;
-    }
-    this.refuse(session, type, request, WampErrorUri.busy, 'message rate exceeded');
-    return false;
   }
 
   /** ERROR for a request refused before it took effect; a refused CALL is counted as answered (`refused`). */

@@ -1,5 +1,7 @@
+import { CloseCode } from '../../core/close-codes.js';
 import { errorMessage } from '../../core/errors.js';
 import type { WampHandshake, WampIdentity } from '../../core/wamp-session.js';
+import { WampErrorUri } from '../../protocol/error-uris.js';
 import { newSessionId, newV2SessionId } from '../../protocol/session-id.js';
 import { checkClientMessage } from '../../protocol/v2/client-rules.js';
 import { decodeMessage } from '../../protocol/v2/decode.js';
@@ -13,6 +15,17 @@ import { Wamp2Broker } from './wamp2-broker.js';
 import type { Wamp2Context } from './wamp2-context.js';
 import { Wamp2Dealer } from './wamp2-dealer.js';
 import { Wamp2Opening } from './wamp2-opening.js';
+
+/** The requests `limits.rate` counts: what a client asks of an established session (not its YIELD or ERROR, answers to the router's INVOCATIONs). */
+const RATED: ReadonlySet<MessageCode> = new Set([
+  MessageCode.Publish,
+  MessageCode.Subscribe,
+  MessageCode.Unsubscribe,
+  MessageCode.Call,
+  MessageCode.Cancel,
+  MessageCode.Register,
+  MessageCode.Unregister,
+]);
 
 /**
  * The WAMP v2 (`wamp.2.json`) session state machine, beside the v1 router and sharing its
@@ -79,7 +92,43 @@ export class Wamp2Router {
       return;
     }
     if (verdict.action === 'ignore') return;
+    const rate = this.context.options.limits.rate;
+    if (rate && RATED.has(message.type) && !session.takeToken(rate.messagesPerSecond, rate.burst, performance.now())) {
+      this.rateLimited(session, message, rate.onExceed);
+      return;
+    }
     this.dispatch(session, message);
+  }
+
+  /**
+   * Over `limits.rate`, as in v1: the session is ended (`session.close`: GOODBYE, then 1008), or
+   * with `onExceed: 'drop'` the request is dropped, answered with ERROR `error#busy` when it is one
+   * the router answers (all but CANCEL and a PUBLISH without `acknowledge`).
+   */
+  private rateLimited(session: ServerSession, message: WampMessage, onExceed: 'close' | 'drop'): void {
+    const { counters, logger } = this.context;
+    counters.refuse('rate-limited');
+    if (onExceed === 'close') {
+      logger.debug(`closing v2 session ${session.v2Id}: message rate exceeded`);
+      session.close(CloseCode.policyViolation, 'message rate exceeded');
+      return;
+    }
+    switch (message.type) {
+      case MessageCode.Publish:
+        if (message.options.acknowledge !== true) return;
+        break;
+      case MessageCode.Call:
+        counters.answered('refused', 0);
+        break;
+      case MessageCode.Subscribe:
+      case MessageCode.Unsubscribe:
+      case MessageCode.Register:
+      case MessageCode.Unregister:
+        break;
+      default:
+        return;
+    }
+    session.send(encodeError(message.type, message.request, {}, WampErrorUri.busy, ['message rate exceeded']));
   }
 
   private dispatch(session: ServerSession, message: WampMessage): void {
