@@ -113,7 +113,7 @@ export class WampEngine implements WampUpgradeHost {
     }
     this.transport = new WampWebSocketServer(
       { ...options, servesV2: this.router2 !== undefined },
-      new SessionBinder(this.router, this.router2, log, this.counters, this.hooks, frameTrace(options.trace, logger)),
+      new SessionBinder(this.router, this.router2, log, this.counters, this.hooks, frameTrace(options.trace, logger, this.handlers.uris)),
       log,
       this.counters,
       options.auth?.handshake && handshakeIdentifier(options.auth.handshake),

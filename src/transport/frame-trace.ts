@@ -3,6 +3,7 @@ import type { WampLogger } from '../core/wamp-logger.js';
 import type { WampSession } from '../core/wamp-session.js';
 import { CraProcedure } from '../protocol/cra-uris.js';
 import { MessageType } from '../protocol/message-type.js';
+import type { WampUriMap } from '../protocol/uri-map.js';
 import { MessageCode } from '../protocol/v2/message-code.js';
 import type { ServerSession } from '../session/server-session.js';
 import type { TextFrame } from '../websocket/frames.js';
@@ -87,6 +88,8 @@ export class FrameTrace implements SentTap<ServerSession> {
   constructor(
     private readonly options: ResolvedTraceOptions,
     private readonly logger: WampLogger & { verbose?(message: string): void },
+    /** The server's names of v2 URIs, for the procedures whose CALL arguments are masked; none: v2 names are the server's. */
+    private readonly uris?: WampUriMap,
   ) {
     this.masked = new Set([CraProcedure.auth, ...options.maskCalls]);
   }
@@ -147,11 +150,12 @@ export class FrameTrace implements SentTap<ServerSession> {
   }
 
   /**
-   * The text, or the message re-serialized with its secrets masked: a v1 CALL of a masked
-   * procedure (its arguments), a v2 AUTHENTICATE (its WAMP-CRA signature or ticket).
+   * The text, or the message re-serialized with its secrets masked: a CALL of a masked procedure
+   * (its arguments; in v2 each element of Arguments and each value of ArgumentsKw), a v2
+   * AUTHENTICATE (its WAMP-CRA signature or ticket).
    */
   private masking(session: ServerSession, text: string): string {
-    if (session.protocolVersion === 2) return maskingAuthenticate(text);
+    if (session.protocolVersion === 2) return LOOKS_LIKE_CALL_2.test(text) ? this.maskingCall2(text) : maskingAuthenticate(text);
     if (!LOOKS_LIKE_CALL.test(text)) return text;
     let message: unknown;
     try {
@@ -162,6 +166,29 @@ export class FrameTrace implements SentTap<ServerSession> {
     if (!Array.isArray(message) || message[0] !== MessageType.Call || typeof message[2] !== 'string') return text;
     if (!this.masked.has(session.resolve(message[2])) || message.length <= 3) return text;
     return JSON.stringify([...message.slice(0, 3), ...message.slice(3).map(() => MASKED)]);
+  }
+
+  /** A v2 CALL `[48, request, options, procedure, args?, kwargs?]` with its payload masked when it calls a masked procedure. */
+  private maskingCall2(text: string): string {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return text;
+    }
+    if (!Array.isArray(message) || message[0] !== MessageCode.Call || typeof message[3] !== 'string' || message.length <= 4) return text;
+    const procedure = this.uris ? this.uris.fromV2(message[3]) : message[3];
+    if (!this.masked.has(procedure)) return text;
+    const [args, kwargs] = message.slice(4) as unknown[];
+    const masked: unknown[] = [...message.slice(0, 4), Array.isArray(args) ? args.map(() => MASKED) : MASKED];
+    if (message.length > 5) {
+      masked.push(
+        typeof kwargs === 'object' && kwargs !== null && !Array.isArray(kwargs)
+          ? Object.fromEntries(Object.keys(kwargs).map((key) => [key, MASKED]))
+          : MASKED,
+      );
+    }
+    return JSON.stringify(masked);
   }
 
   private write(entry: WampTraceEntry): void {
@@ -184,13 +211,14 @@ export class FrameTrace implements SentTap<ServerSession> {
 }
 
 /** Builds a server's trace, or nothing when the option is off. */
-export function frameTrace(options: ResolvedTraceOptions | undefined, logger: WampLogger): FrameTrace | undefined {
-  return options && new FrameTrace(options, logger);
+export function frameTrace(options: ResolvedTraceOptions | undefined, logger: WampLogger, uris?: WampUriMap): FrameTrace | undefined {
+  return options && new FrameTrace(options, logger, uris);
 }
 
 /** Only a message whose text starts as a CALL is parsed to look for secrets. */
 const LOOKS_LIKE_CALL = /^\s*\[\s*2\s*,/;
-/** In v2, only one whose text starts as an AUTHENTICATE. */
+/** In v2, only one whose text starts as a CALL or an AUTHENTICATE. */
+const LOOKS_LIKE_CALL_2 = /^\s*\[\s*48\s*,/;
 const LOOKS_LIKE_AUTHENTICATE = /^\s*\[\s*5\s*,/;
 
 /** A v2 AUTHENTICATE with its signature (or ticket) masked; anything else as it is. */

@@ -1,7 +1,8 @@
 // Findings of the review of the WAMP v2 router, each pinned over real sockets by a test that
 // failed before its fix.
 import { Injectable } from '@nestjs/common';
-import { WampCallId, WampModule, WampRpc, type WampModuleOptions } from '../../src/index.js';
+import { WampCallId, WampModule, WampRpc, type WampModuleOptions, type WampTraceEntry } from '../../src/index.js';
+import { MASKED } from '../../src/transport/frame-trace.js';
 import { ABORT, CALL, CANCEL, ERROR, RawV2Session, RESULT } from '../support/raw-v2-session.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { deferred, until } from '../support/until.js';
@@ -131,5 +132,22 @@ describe('WAMP v2 review', () => {
     expect(frames.map((frame) => frame[0])).toEqual([ABORT]);
     expect(frames[0][2]).toBe('wamp.error.protocol_violation');
     expect(frames.some((frame) => frame[0] === GOODBYE)).toBe(false);
+  });
+
+  it('masks the arguments of a maskCalls procedure in a v2 CALL, called by its v2 name (args and kwargs)', async () => {
+    const entries: WampTraceEntry[] = [];
+    server = await appWith({ trace: { sink: (entry) => void entries.push(entry), maskCalls: ['urn:login'] } });
+    const raw = await join();
+    expect(await raw.callAndWait('com.example.login', ['alice', 'hunter2'], { otp: '314159' })).toEqual([RESULT, 1, {}, ['welcome']]);
+    expect(await raw.callAndWait('com.example.held.nothing', ['visible'])).toEqual(
+      expect.arrayContaining([ERROR, CALL, 2, {}, 'wamp.error.no_such_procedure']),
+    );
+    const received = entries.filter((entry) => entry.direction === 'in').map((entry) => entry.text);
+    expect(received.join('\n')).not.toContain('hunter2');
+    expect(received.join('\n')).not.toContain('314159');
+    expect(received.map((text) => JSON.parse(text) as unknown[]).filter((message) => message[0] === CALL)).toEqual([
+      [CALL, 1, {}, 'com.example.login', [MASKED, MASKED], { otp: MASKED }],
+      [CALL, 2, {}, 'com.example.held.nothing', ['visible']],
+    ]);
   });
 });
