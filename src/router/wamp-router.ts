@@ -9,6 +9,7 @@ import { newSessionId, newV2SessionId } from '../protocol/session-id.js';
 import { publishFilter } from '../pubsub/delivery-filter.js';
 import type { EventDispatcher } from '../pubsub/event-dispatcher.js';
 import type { TopicIndex } from '../pubsub/topic-index.js';
+import type { PrefixSubscription } from '../pubsub/v2-subscriptions.js';
 import { isPromiseLike } from '../core/promises.js';
 import { ServerSession } from '../session/server-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
@@ -219,6 +220,28 @@ export class WampRouter {
     for (const topic of [...session.subscriptions]) {
       if (!this.deps.access.permits(session, 'subscribe', topic)) this.unsubscribe(session, topic);
     }
+    if (session.v2) this.revokeV2(session);
+  }
+
+  /** A v2 session's prefix subscriptions and registrations the session's new rights no longer allow end (the client is not told). */
+  private revokeV2(session: ServerSession): void {
+    const { access, topics } = this.deps;
+    for (const { id, match, uri } of [...session.v2!.subscriptions.values()]) {
+      const subscription = topics.v2.get(id);
+      if (match === 'prefix' && subscription?.match === 'prefix' && !access.permits(session, 'subscribe', `${uri}*`)) {
+        this.unsubscribePrefix(session, subscription);
+      }
+    }
+    for (const registration of [...(session.v2!.callee?.registrations.values() ?? [])]) {
+      if (!access.permits(session, 'register', registration.uri)) this.clientProcedures.unregister(session, registration.id);
+    }
+  }
+
+  /** Ends a v2 session's prefix subscription, with the unsubscribe hook (for its pattern, `prefix*`); false when it was not a member. */
+  unsubscribePrefix(session: ServerSession, subscription: PrefixSubscription): boolean {
+    if (!this.deps.topics.v2.leavePrefix(session, subscription)) return false;
+    this.deps.hooks.emit('onWampUnsubscribed', session, `${subscription.uri}*`);
+    return true;
   }
 
   /** Subscribes a session without asking any rule (the broker's server-side subscribe). */

@@ -12,6 +12,7 @@ const PUBLISH = 16;
 const PUBLISHED = 17;
 const SUBSCRIBE = 32;
 const SUBSCRIBED = 33;
+const UNSUBSCRIBE = 34;
 
 const BUSY = 'http://api.wamp.ws/error#busy';
 
@@ -132,6 +133,33 @@ describe('WAMP v2 review', () => {
     expect(frames.map((frame) => frame[0])).toEqual([ABORT]);
     expect(frames[0][2]).toBe('wamp.error.protocol_violation');
     expect(frames.some((frame) => frame[0] === GOODBYE)).toBe(false);
+  });
+
+  it('ends the prefix subscriptions and registrations that new rights no longer allow (WampBroker.setPermissions)', async () => {
+    server = await appWith({
+      topics: { 'urn:feed/*': true },
+      auth: { handshake: () => ({ authKey: 'user', permissions: { all: true } }), permissions: () => ({}) },
+    });
+    const [subject, caller] = [await join(), await join()];
+    const subscribe = subject.nextRequest();
+    subject.send([SUBSCRIBE, subscribe, { match: 'prefix' }, 'urn:feed/']);
+    const [, , subscription] = await subject.nextMatching((frame) => frame[0] === SUBSCRIBED, 'SUBSCRIBED');
+    await subject.registered('urn:user/echo');
+    const v1Id = server.broker.sessions().find((session) => session.v2Id === subject.sessionId)!.id;
+
+    expect(server.broker.setPermissions(v1Id, { rpc: true })).toBe(true);
+    expect(server.broker.authorized(v1Id, 'subscribe', 'urn:feed/news')).toBe(false);
+    expect((await caller.callAndWait('urn:user/echo', ['x']))[4]).toBe('wamp.error.no_such_procedure');
+    const unsubscribe = subject.nextRequest();
+    subject.send([UNSUBSCRIBE, unsubscribe, subscription]);
+    expect(await subject.next()).toEqual([
+      ERROR,
+      UNSUBSCRIBE,
+      unsubscribe,
+      { message: `no subscription ${subscription}` },
+      'wamp.error.no_such_subscription',
+    ]);
+    expect(subject.pending()).toEqual([]);
   });
 
   it('masks the arguments of a maskCalls procedure in a v2 CALL, called by its v2 name (args and kwargs)', async () => {

@@ -55,9 +55,7 @@ export class Wamp2Broker {
     const subscriptions = this.context.topics.v2;
     for (const { id, match } of [...session.v2!.subscriptions.values()]) {
       const subscription = subscriptions.get(id);
-      if (match !== 'prefix' || subscription?.match !== 'prefix') continue;
-      subscriptions.leavePrefix(session, subscription);
-      if (session.v2!.welcomed) this.context.hooks.emit('onWampUnsubscribed', session, `${subscription.uri}*`);
+      if (match === 'prefix' && subscription?.match === 'prefix') this.context.router.unsubscribePrefix(session, subscription);
     }
   }
 
@@ -140,8 +138,7 @@ export class Wamp2Broker {
       return;
     }
     if (subscription.match === 'exact') this.context.router.unsubscribe(session, subscription.uri);
-    else if (subscriptions.leavePrefix(session, subscription))
-      this.context.hooks.emit('onWampUnsubscribed', session, `${subscription.uri}*`);
+    else this.context.router.unsubscribePrefix(session, subscription);
     session.send(encodeUnsubscribed(request));
   }
 
