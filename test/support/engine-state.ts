@@ -6,6 +6,7 @@ import type { TopicIndex } from '../../src/pubsub/topic-index.js';
 import type { ClientProcedures } from '../../src/router/client-procedures.js';
 import type { Wamp2Opening } from '../../src/router/v2/wamp2-opening.js';
 import type { WampRouter } from '../../src/router/wamp-router.js';
+import type { ServerSession } from '../../src/session/server-session.js';
 import type { TestServer } from './start-app.js';
 
 /** The dealer's state for procedures clients registered (the v1 router owns it). */
@@ -21,6 +22,13 @@ export function topicIndex(server: TestServer): TopicIndex {
 /** The v2 router's opening (HELLO to WELCOME, GOODBYE), for what it holds per session; undefined with `v2: false`. */
 export function v2Opening(server: TestServer): Wamp2Opening | undefined {
   return (server.app.get(WampEngine) as unknown as { router2?: { opening: Wamp2Opening } }).router2?.opening;
+}
+
+/** The bytes the server holds for the connection of the v2 session `v2Id` (0 once it is gone). */
+export function v2SessionBytesHeld(server: TestServer, v2Id: number): number {
+  const sessions = (server.app.get(WampEngine) as unknown as { sessions: { values(): Iterable<ServerSession> } }).sessions;
+  for (const session of sessions.values()) if (session.v2Id === v2Id) return session.bytesHeld;
+  return 0;
 }
 
 /** Everything a session may leave behind, as counts: all 0 once every session is gone. */

@@ -43,14 +43,18 @@ export function bytesHeld(server: TestServer): number {
   return server.app.get(WampBroker).stats().bytesHeld;
 }
 
-/** The largest `bytesHeld` seen over the samples a test takes. */
+/** The largest `bytesHeld` seen over the samples a test takes (all connections', or what `measure` reads, e.g. one session's). */
 export class HeldBytesProbe {
   max = 0;
 
-  constructor(private readonly server: TestServer) {}
+  private readonly measure: () => number;
+
+  constructor(server: TestServer, measure: () => number = () => bytesHeld(server)) {
+    this.measure = measure;
+  }
 
   sample(): number {
-    const held = bytesHeld(this.server);
+    const held = this.measure();
     if (held > this.max) this.max = held;
     return held;
   }

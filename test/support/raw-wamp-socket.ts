@@ -193,7 +193,8 @@ export class BareWebSocketPeer {
     this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  static connect(port: number, path = '/ws', host = '127.0.0.1'): Promise<BareWebSocketPeer> {
+  /** `protocol` is the subprotocol offered: `wamp` (v1) by default, `wamp.2.json` for a v2 peer. */
+  static connect(port: number, path = '/ws', host = '127.0.0.1', protocol = 'wamp'): Promise<BareWebSocketPeer> {
     const socket = netConnect({ port, host, noDelay: true });
     socket.on('error', () => undefined);
     const peer = new BareWebSocketPeer(socket);
@@ -225,7 +226,7 @@ export class BareWebSocketPeer {
             'Connection: Upgrade',
             'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
             'Sec-WebSocket-Version: 13',
-            'Sec-WebSocket-Protocol: wamp',
+            `Sec-WebSocket-Protocol: ${protocol}`,
             '',
             '',
           ].join('\r\n'),
