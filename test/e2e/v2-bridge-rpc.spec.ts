@@ -5,9 +5,8 @@ import { Injectable } from '@nestjs/common';
 import autobahn from 'autobahn';
 import { WampErrorUri, WampException, WampModule, WampRpc } from '../../src/index.js';
 import { WampTestClient } from '../../src/testing/index.js';
-import { WampEngine } from '../../src/engine/wamp-engine.js';
-import type { WampRouter } from '../../src/router/wamp-router.js';
 import { openV2Session, type V2SessionHandle } from '../support/autobahn-v2.js';
+import { clientProcedures } from '../support/engine-state.js';
 import { ERROR, INVOCATION, RawV2Session, YIELD } from '../support/raw-v2-session.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
@@ -81,7 +80,7 @@ describe('calls between v1 and v2 clients', () => {
       ...autobahns.splice(0).map((handle) => handle.close()),
     ]);
     await until(() => server.broker.sessions().length === 0, 'the sessions to be gone');
-    const procedures = (server.app.get(WampEngine) as unknown as { router: WampRouter }).router.clientProcedures;
+    const procedures = clientProcedures(server);
     expect([procedures.registrationCount, procedures.pendingInvocationCount]).toEqual([0, 0]);
   });
   afterAll(() => server.close());
@@ -166,7 +165,7 @@ describe('calls between v1 and v2 clients', () => {
     const client = await v1('member');
     void client.call(`${USER}slow`).catch(() => undefined);
     const [, request] = await session.nextInvocation();
-    const procedures = (server.app.get(WampEngine) as unknown as { router: WampRouter }).router.clientProcedures;
+    const procedures = clientProcedures(server);
     expect(procedures.pendingInvocationCount).toBe(1);
     await client.close();
     await until(() => procedures.pendingInvocationCount === 0, 'the invocation to be forgotten');

@@ -4,10 +4,9 @@
 import { Injectable } from '@nestjs/common';
 import autobahn from 'autobahn';
 import { WampModule, WampRpc } from '../../src/index.js';
-import { WampEngine } from '../../src/engine/wamp-engine.js';
-import { REGISTRATIONS_PER_SESSION, type ClientProcedures } from '../../src/router/client-procedures.js';
-import type { WampRouter } from '../../src/router/wamp-router.js';
+import { REGISTRATIONS_PER_SESSION } from '../../src/router/client-procedures.js';
 import { openV2Session, type V2SessionHandle } from '../support/autobahn-v2.js';
+import { clientProcedures } from '../support/engine-state.js';
 import {
   CALL,
   CANCEL,
@@ -33,11 +32,6 @@ class ServerProcedures {
   taken() {
     return 'server';
   }
-}
-
-/** The dealer's state (the v1 router owns it; tests look inside to prove it is freed). */
-function clientProcedures(server: TestServer): ClientProcedures {
-  return (server.app.get(WampEngine) as unknown as { router: WampRouter }).router.clientProcedures;
 }
 
 describe('procedures WAMP v2 clients register', () => {

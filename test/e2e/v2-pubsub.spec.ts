@@ -18,25 +18,16 @@ import {
   WampEvent,
   type WampSession,
 } from '../../src/index.js';
-import { WampEngine } from '../../src/engine/wamp-engine.js';
-import type { TopicIndex } from '../../src/pubsub/topic-index.js';
-import { RawWamp2Socket, type Wamp2Frame } from '../support/raw-wamp2-socket.js';
+import { topicIndex } from '../support/engine-state.js';
+import { RawV2PubSubPeer } from '../support/raw-v2-peer.js';
+import type { Wamp2Frame } from '../support/raw-wamp2-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { sleep, until } from '../support/until.js';
+import { ERROR, EVENT, PUBLISH, PUBLISHED, SUBSCRIBE, UNSUBSCRIBE, UNSUBSCRIBED } from '../support/wamp2-codes.js';
 
 const EV = 'http://example.com/event#';
 const REALM = 'test';
 const SENTINEL = '--sentinel--';
-
-// Message codes (WAMP v2 Basic Profile).
-const ERROR = 8;
-const PUBLISH = 16;
-const PUBLISHED = 17;
-const SUBSCRIBE = 32;
-const SUBSCRIBED = 33;
-const UNSUBSCRIBE = 34;
-const UNSUBSCRIBED = 35;
-const EVENT = 36;
 
 /** What the hooks saw, in order. */
 const hookLog: string[] = [];
@@ -83,27 +74,9 @@ class Topics implements OnWampSubscribed, OnWampUnsubscribed {
 }
 
 /** A v2 session over raw frames: HELLO → WELCOME, then requests with sequential ids. */
-class V2Peer {
-  private lastRequest = 0;
-
-  private constructor(
-    readonly socket: RawWamp2Socket,
-    readonly id: number,
-  ) {}
-
+class V2Peer extends RawV2PubSubPeer {
   static async open(url: string): Promise<V2Peer> {
-    const socket = await RawWamp2Socket.connect(url);
-    socket.send([1, REALM, { roles: { publisher: {}, subscriber: {} } }]);
-    const welcome = await socket.nextOfType(2);
-    return new V2Peer(socket, welcome[1] as number);
-  }
-
-  /** SUBSCRIBE; resolves with the subscription id (fails on anything but SUBSCRIBED). */
-  async subscribe(topic: string, options: Record<string, unknown> = {}): Promise<number> {
-    const request = this.send(SUBSCRIBE, options, topic);
-    const answer = await this.socket.nextOfType(SUBSCRIBED);
-    expect(answer[1]).toBe(request);
-    return answer[2] as number;
+    return new V2Peer(...(await RawV2PubSubPeer.welcome(url, REALM)));
   }
 
   /** A request that must be refused: the ERROR's URI. */
@@ -147,12 +120,6 @@ class V2Peer {
     }
   }
 
-  send(type: number, ...rest: unknown[]): number {
-    const request = ++this.lastRequest;
-    this.socket.send([type, request, ...rest]);
-    return request;
-  }
-
   close(): Promise<void> {
     return this.socket.close();
   }
@@ -167,8 +134,6 @@ describe('WAMP v2 broker', () => {
     peers.push(peer);
     return peer;
   };
-
-  const topicIndex = (): TopicIndex => (server.app.get(WampEngine) as unknown as { topics: TopicIndex }).topics;
 
   beforeAll(async () => {
     server = await startApp({
@@ -274,7 +239,7 @@ describe('WAMP v2 broker', () => {
     expect(await peer.refused(PUBLISH, { acknowledge: true }, 'test.nothing.here', ['x'])).toBe('wamp.error.not_authorized');
     expect(await peer.refused(SUBSCRIBE, { match: 'wildcard' }, 'test..news')).toBe('wamp.error.option_not_allowed');
     expect(await peer.subscribe('test.guarded.allow')).toEqual(expect.any(Number));
-    expect(topicIndex().topics()).toEqual([`${EV}guarded/allow`]);
+    expect(topicIndex(server).topics()).toEqual([`${EV}guarded/allow`]);
   });
 
   it('delivers by prefix with the v2 topic in the details, only on topics the rule that allowed it governs', async () => {
@@ -356,13 +321,13 @@ describe('WAMP v2 broker', () => {
     await b.subscribe('test.open.x');
     await a.subscribe('test.open', { match: 'prefix' });
     await b.subscribe('test.guarded.', { match: 'prefix' });
-    expect(topicIndex().v2.size).toBe(3);
+    expect(topicIndex(server).v2.size).toBe(3);
     await a.close();
     await b.close();
     await until(() => server.broker.sessions().length === 0, 'both sessions to be gone');
-    expect(topicIndex().topics()).toEqual([]);
-    expect(topicIndex().v2.size).toBe(0);
-    expect(topicIndex().v2.prefixes.size).toBe(0);
+    expect(topicIndex(server).topics()).toEqual([]);
+    expect(topicIndex(server).v2.size).toBe(0);
+    expect(topicIndex(server).v2.prefixes.size).toBe(0);
     expect(hookLog.filter((entry) => entry.startsWith('-')).sort()).toEqual(
       [`-${EV}open/x`, `-${EV}open/x`, `-${EV}open/*`, `-${EV}guarded/*`].sort(),
     );
@@ -398,8 +363,6 @@ describe('WAMP v2 broker with permissions (auth option)', () => {
     peers.push(peer);
     return peer;
   };
-
-  const topicIndex = (): TopicIndex => (server.app.get(WampEngine) as unknown as { topics: TopicIndex }).topics;
 
   beforeAll(async () => {
     server = await startApp({
@@ -457,8 +420,8 @@ describe('WAMP v2 broker with permissions (auth option)', () => {
     const id = await subscriber.subscribe('test.open.news');
     const v1Id = server.broker.sessions().find((session) => session.v2Id === subscriber.id)!.id;
     expect(server.broker.setPermissions(v1Id, { subscribe: false, publish: false })).toBe(true);
-    expect(topicIndex().topics()).toEqual([]);
-    expect(topicIndex().v2.size).toBe(0);
+    expect(topicIndex(server).topics()).toEqual([]);
+    expect(topicIndex(server).v2.size).toBe(0);
     await publisher.publish('test.open.news', {}, ['after']);
     expect(await subscriber.refused(UNSUBSCRIBE, id)).toBe('wamp.error.no_such_subscription');
     expect(subscriber.socket.pending()).toEqual([]);
@@ -474,6 +437,6 @@ describe('WAMP v2 broker with permissions (auth option)', () => {
     await until(() => server.broker.sessions().length === 0, 'the session to be gone');
     releaseSlow();
     await sleep(10);
-    expect(topicIndex().topics()).toEqual([]);
+    expect(topicIndex(server).topics()).toEqual([]);
   });
 });

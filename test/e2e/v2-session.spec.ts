@@ -12,13 +12,14 @@ import {
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { WampTestClient } from '../../src/testing/index.js';
 import { openV2Session, V2SessionOpenError, type V2SessionHandle } from '../support/autobahn-v2.js';
+import { v2Opening } from '../support/engine-state.js';
 import { RawWamp2Socket } from '../support/raw-wamp2-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
+import { ABORT, AUTHENTICATE, CHALLENGE, CLIENT_ROLES, GOODBYE, HELLO, WELCOME } from '../support/wamp2-codes.js';
 
 const RPC = 'http://example.com/rpc#';
 const REALM = 'realm1';
-const HELLO_ROLES = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
 const SALTED = { secret: 'salted-password', salt: 'wamp-salt', keylen: 32, iterations: 1000 };
 /** Secrets by authid: unsalted, salted as the sample's, and salted with v1's defaults (keylen 32, 10000 iterations; Autobahn's own default is 1000). */
 const SECRETS: Record<string, WampSecret> = {
@@ -26,14 +27,6 @@ const SECRETS: Record<string, WampSecret> = {
   salted: SALTED,
   defaulted: { secret: 'defaulted-password', salt: 'other-salt' },
 };
-
-// WAMP v2 message codes, as on the wire.
-const HELLO = 1;
-const WELCOME = 2;
-const ABORT = 3;
-const CHALLENGE = 4;
-const AUTHENTICATE = 5;
-const GOODBYE = 6;
 
 @Injectable()
 class Api {
@@ -63,11 +56,6 @@ async function startV2App(options: WampModuleOptions): Promise<TestServer> {
   return startApp({ imports: [WampModule.forRoot({ path: '/ws', v2: { realm: REALM }, ...options })], providers: [Api] });
 }
 
-/** The v2 router's opening, for what it holds per session. */
-function openingOf(server: TestServer): { pendingState: { deadlines: number; goodbyes: number; exchanges: number } } {
-  return server.app.get(WampEngine)['router2']!.opening;
-}
-
 /** The server's view of a v2 session, by its v2 id. */
 function serverSession(server: TestServer, v2Id: number) {
   return server.broker.sessions().find((session) => session.v2Id === v2Id);
@@ -81,7 +69,7 @@ async function openRaw(server: TestServer): Promise<RawWamp2Socket> {
 
 async function welcomed(server: TestServer, details: Record<string, unknown> = {}): Promise<{ socket: RawWamp2Socket; session: number }> {
   const socket = await openRaw(server);
-  socket.send([HELLO, REALM, { roles: HELLO_ROLES, ...details }]);
+  socket.send([HELLO, REALM, { roles: CLIENT_ROLES, ...details }]);
   const welcome = await socket.next();
   expect(welcome[0]).toBe(WELCOME);
   return { socket, session: welcome[1] as number };
@@ -124,7 +112,7 @@ describe('WAMP v2 session opening with the auth option', () => {
   afterEach(async () => {
     await closeClients();
     await until(() => server.broker.sessions().length === 0, 'every session to be gone');
-    expect(openingOf(server).pendingState).toEqual({ deadlines: 0, goodbyes: 0, exchanges: 0 });
+    expect(v2Opening(server)!.pendingState).toEqual({ deadlines: 0, goodbyes: 0, exchanges: 0 });
     expect(server.app.get(WampEngine).authenticator!.pendingState).toEqual({ exchanges: 0, failures: 0, timers: 0 });
   });
 
@@ -250,7 +238,7 @@ describe('WAMP v2 session opening with the auth option', () => {
   it('refuses when none of the offered authmethods can be served (wampcra without authid, an unknown method)', async () => {
     for (const authmethods of [['wampcra'], ['cryptosign'], []]) {
       const socket = await openRaw(server);
-      socket.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods }]);
+      socket.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods }]);
       const abort = await socket.next();
       expect(abort).toEqual([ABORT, { message: expect.stringContaining('none of the authmethods') }, 'wamp.error.not_authorized']);
       expect((await socket.closed()).code).toBe(1000);
@@ -334,13 +322,13 @@ describe('WAMP v2 session opening with the auth option', () => {
 
   it('forgets an exchange cut short: the connection closes after CHALLENGE, or while the secret is being checked', async () => {
     const socket = await openRaw(server);
-    socket.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
+    socket.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
     expect((await socket.next())[0]).toBe(CHALLENGE);
-    expect(openingOf(server).pendingState.exchanges).toBe(1);
+    expect(v2Opening(server)!.pendingState.exchanges).toBe(1);
     await socket.close();
 
     const second = await openRaw(server);
-    second.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
+    second.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
     expect((await second.next())[0]).toBe(CHALLENGE);
     second.send([AUTHENTICATE, 'wrong', {}]);
     await second.close(); // during the failure delay
@@ -348,7 +336,7 @@ describe('WAMP v2 session opening with the auth option', () => {
 
   it('drops what a client sends while its AUTHENTICATE is being checked: the answer comes no sooner', async () => {
     const socket = await openRaw(server);
-    socket.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
+    socket.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
     expect((await socket.next())[0]).toBe(CHALLENGE);
     socket.send([AUTHENTICATE, 'wrong', {}]);
     socket.send([AUTHENTICATE, 'wrong again', {}]);
@@ -389,17 +377,17 @@ describe('WAMP v2 session opening: the deadline', () => {
 
   it('aborts and closes one that does not answer its CHALLENGE in time', async () => {
     const socket = await openRaw(server);
-    socket.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
+    socket.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
     expect((await socket.next())[0]).toBe(CHALLENGE);
     expect((await socket.next())[0]).toBe(ABORT);
     expect((await socket.closed()).code).toBe(1008);
     await until(() => server.broker.sessions().length === 0, 'the session to be gone');
-    expect(openingOf(server).pendingState).toEqual({ deadlines: 0, goodbyes: 0, exchanges: 0 });
+    expect(v2Opening(server)!.pendingState).toEqual({ deadlines: 0, goodbyes: 0, exchanges: 0 });
   });
 
   it('lets a welcomed session live past the deadline (its timer is cleared at WELCOME)', async () => {
     const { socket } = await welcomed(server);
-    expect(openingOf(server).pendingState.deadlines).toBe(0);
+    expect(v2Opening(server)!.pendingState.deadlines).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(socket.isOpen).toBe(true);
     expect(socket.pending()).toEqual([]);
@@ -417,15 +405,15 @@ describe('WAMP v2 session opening without the auth option', () => {
 
   it('welcomes every session as anonymous with full rights, whatever it offers; one deadline per connection until WELCOME', async () => {
     const socket = await openRaw(server);
-    await until(() => openingOf(server).pendingState.deadlines === 1, 'the deadline of the connection');
-    socket.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
+    await until(() => v2Opening(server)!.pendingState.deadlines === 1, 'the deadline of the connection');
+    socket.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
     const welcome = await socket.next();
     expect(welcome).toEqual([
       WELCOME,
       expect.any(Number),
       expect.objectContaining({ authmethod: 'anonymous', authrole: 'anonymous', realm: REALM }),
     ]);
-    expect(openingOf(server).pendingState.deadlines).toBe(0);
+    expect(v2Opening(server)!.pendingState.deadlines).toBe(0);
     const own = serverSession(server, welcome[1] as number)!;
     expect(own.identity).toBeUndefined();
     expect(server.broker.authorized(own.id, 'call', `${RPC}admin`)).toBe(true);
@@ -434,7 +422,7 @@ describe('WAMP v2 session opening without the auth option', () => {
   it('says GOODBYE wamp.close.system_shutdown to v2 sessions when the app shuts down', async () => {
     const other = await startV2App({});
     const socket = await RawWamp2Socket.connect(other.url);
-    socket.send([HELLO, REALM, { roles: HELLO_ROLES }]);
+    socket.send([HELLO, REALM, { roles: CLIENT_ROLES }]);
     expect((await socket.next())[0]).toBe(WELCOME);
     // The client answers the router's GOODBYE as Autobahn does.
     socket.ws.on('message', (data) => {
@@ -466,7 +454,7 @@ describe('WAMP v2 session opening with the handshake hook', () => {
   it('welcomes a session the hook identified, with its identity, whatever it offers', async () => {
     const socket = await RawWamp2Socket.connect(server.url, { headers: { 'x-token': 'alice-token' } });
     sockets.push(socket);
-    socket.send([HELLO, REALM, { roles: HELLO_ROLES }]);
+    socket.send([HELLO, REALM, { roles: CLIENT_ROLES }]);
     const welcome = await socket.next();
     expect(welcome[2]).toMatchObject({ authid: 'alice', authmethod: 'handshake', authrole: 'user' });
     expect(serverSession(server, welcome[1] as number)!.identity).toEqual({

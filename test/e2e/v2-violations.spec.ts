@@ -3,28 +3,28 @@ import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { RawWamp2Socket } from '../support/raw-wamp2-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until } from '../support/until.js';
+import {
+  ABORT,
+  AUTHENTICATE,
+  CALL,
+  CHALLENGE,
+  ERROR,
+  EVENT,
+  GOODBYE,
+  HELLO,
+  INVOCATION,
+  PUBLISH,
+  PUBLISHED,
+  REGISTER,
+  RESULT,
+  SUBSCRIBE,
+  WELCOME,
+  YIELD,
+  CLIENT_ROLES,
+} from '../support/wamp2-codes.js';
 
 const REALM = 'realm1';
-const ROLES = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
 const VIOLATION = 'wamp.error.protocol_violation';
-
-// WAMP v2 message codes, as on the wire.
-const HELLO = 1;
-const WELCOME = 2;
-const ABORT = 3;
-const CHALLENGE = 4;
-const AUTHENTICATE = 5;
-const GOODBYE = 6;
-const ERROR = 8;
-const PUBLISH = 16;
-const PUBLISHED = 17;
-const SUBSCRIBE = 32;
-const EVENT = 36;
-const CALL = 48;
-const RESULT = 50;
-const REGISTER = 64;
-const INVOCATION = 68;
-const YIELD = 70;
 
 const AUTH: WampAuthOptions = {
   secret: (authKey) => (authKey === 'guest' ? 'secret-password' : null),
@@ -79,19 +79,19 @@ const CASES: readonly {
   {
     phase: 'before HELLO',
     what: 'HELLO with authmethods not a list of strings',
-    send: [HELLO, REALM, { roles: ROLES, authmethods: 'wampcra' }],
+    send: [HELLO, REALM, { roles: CLIENT_ROLES, authmethods: 'wampcra' }],
     message: 'HELLO.Details.authmethods must be a list of strings',
   },
   {
     phase: 'before HELLO',
     what: 'HELLO with an authid that is not a string',
-    send: [HELLO, REALM, { roles: ROLES, authid: 7 }],
+    send: [HELLO, REALM, { roles: CLIENT_ROLES, authid: 7 }],
     message: 'HELLO.Details.authid must be a string',
   },
   {
     phase: 'before HELLO',
     what: 'HELLO with an invalid realm URI',
-    send: [HELLO, 'no spaces allowed', { roles: ROLES }],
+    send: [HELLO, 'no spaces allowed', { roles: CLIENT_ROLES }],
     message: 'HELLO.Realm is not a valid URI (loose rule)',
     reason: 'wamp.error.invalid_uri',
   },
@@ -146,7 +146,7 @@ const CASES: readonly {
   {
     phase: 'challenged',
     what: 'a second HELLO while authenticating',
-    send: [HELLO, REALM, { roles: ROLES }],
+    send: [HELLO, REALM, { roles: CLIENT_ROLES }],
     message: 'HELLO while authenticating (AUTHENTICATE expected)',
   },
   {
@@ -165,7 +165,7 @@ const CASES: readonly {
   {
     phase: 'established',
     what: 'a second HELLO',
-    send: [HELLO, REALM, { roles: ROLES }],
+    send: [HELLO, REALM, { roles: CLIENT_ROLES }],
     message: 'HELLO after the session was established',
   },
   {
@@ -235,10 +235,10 @@ describe('WAMP v2 protocol violations: ABORT wamp.error.protocol_violation, then
     const socket = await RawWamp2Socket.connect(server.url);
     sockets.push(socket);
     if (phase === 'challenged') {
-      socket.send([HELLO, REALM, { roles: ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
+      socket.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
       expect((await socket.next())[0]).toBe(CHALLENGE);
     } else if (phase === 'established') {
-      socket.send([HELLO, REALM, { roles: ROLES }]);
+      socket.send([HELLO, REALM, { roles: CLIENT_ROLES }]);
       expect((await socket.next())[0]).toBe(WELCOME);
     }
     return socket;
@@ -262,14 +262,14 @@ describe('WAMP v2 protocol violations: ABORT wamp.error.protocol_violation, then
   it.each(['before HELLO', 'established'] as const)('%s: a binary frame', async (phase) => {
     const socket = await sessionIn(phase);
     const malformed = server.broker.stats().refused.malformed;
-    socket.ws.send(Buffer.from(JSON.stringify([HELLO, REALM, { roles: ROLES }])), { binary: true });
+    socket.ws.send(Buffer.from(JSON.stringify([HELLO, REALM, { roles: CLIENT_ROLES }])), { binary: true });
     await expectAborted(socket, 'binary frames are not wamp.2.json', VIOLATION, malformed);
   });
 
   it('counts a session aborted for a violation as closed', async () => {
     const before = server.broker.stats().sessionsClosed;
     const socket = await sessionIn('established');
-    socket.send([HELLO, REALM, { roles: ROLES }]);
+    socket.send([HELLO, REALM, { roles: CLIENT_ROLES }]);
     expect((await socket.next())[0]).toBe(ABORT);
     await socket.closed();
     await until(() => server.broker.stats().sessionsClosed === before + 1, 'the session to be counted closed');

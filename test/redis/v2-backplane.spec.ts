@@ -10,26 +10,24 @@ import { encodeEvent } from '../../src/protocol/encode.js';
 import { RedisBackplane } from '../../src/redis/index.js';
 import { WampTestClient } from '../../src/testing/index.js';
 import { backplaneOf } from '../support/backplane-app.js';
-import { RawWamp2Socket, type Wamp2Frame } from '../support/raw-wamp2-socket.js';
+import { RawV2PubSubPeer } from '../support/raw-v2-peer.js';
+import type { RawWamp2Socket, Wamp2Frame } from '../support/raw-wamp2-socket.js';
 import { describeWithRedis, REDIS_URL } from '../support/redis.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { sleep, until } from '../support/until.js';
+import { EVENT, PUBLISH, PUBLISHED } from '../support/wamp2-codes.js';
 
 const EV = 'http://example.com/event#';
 const REALM = 'cluster';
 const PROBE = '--probe--';
-const EVENT = 36;
 
 /** A v2 session over raw frames on one instance. */
-class V2Peer {
-  private lastRequest = 0;
+class V2Peer extends RawV2PubSubPeer {
   /** Every EVENT received, probes left out. */
   readonly events: Wamp2Frame[] = [];
 
-  private constructor(
-    readonly socket: RawWamp2Socket,
-    readonly id: number,
-  ) {
+  private constructor(socket: RawWamp2Socket, id: number) {
+    super(socket, id);
     socket.ws.on('message', (data) => {
       const message = JSON.parse(String(data)) as Wamp2Frame;
       if (message[0] === EVENT && (message[4] as unknown[] | undefined)?.[0] !== PROBE) this.events.push(message);
@@ -37,32 +35,16 @@ class V2Peer {
   }
 
   static async open(url: string): Promise<V2Peer> {
-    const socket = await RawWamp2Socket.connect(url);
-    socket.send([1, REALM, { roles: { publisher: {}, subscriber: {} } }]);
-    const welcome = await socket.nextOfType(2);
-    return new V2Peer(socket, welcome[1] as number);
-  }
-
-  async subscribe(topic: string, options: Record<string, unknown> = {}): Promise<number> {
-    const request = this.send(32, options, topic);
-    const answer = await this.socket.nextOfType(33);
-    expect(answer[1]).toBe(request);
-    return answer[2] as number;
+    return new V2Peer(...(await RawV2PubSubPeer.welcome(url, REALM)));
   }
 
   /** PUBLISH acknowledged: the publication id. */
   async publish(topic: string, options: Record<string, unknown>, args?: unknown[], kwargs?: Record<string, unknown>): Promise<number> {
     const payload = kwargs ? [args ?? [], kwargs] : args ? [args] : [];
-    const request = this.send(16, { ...options, acknowledge: true }, topic, ...payload);
-    const published = await this.socket.nextOfType(17);
+    const request = this.send(PUBLISH, { ...options, acknowledge: true }, topic, ...payload);
+    const published = await this.socket.nextOfType(PUBLISHED);
     expect(published[1]).toBe(request);
     return published[2] as number;
-  }
-
-  send(type: number, ...rest: unknown[]): number {
-    const request = ++this.lastRequest;
-    this.socket.send([type, request, ...rest]);
-    return request;
   }
 
   /** The events with these first arguments, once all have come (in order of arrival). */

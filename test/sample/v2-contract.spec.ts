@@ -16,6 +16,19 @@ import { MessageInbox } from '../support/raw-socket-inbox.js';
 import { RawWamp2Socket } from '../support/raw-wamp2-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { until, within } from '../support/until.js';
+import {
+  ABORT,
+  AUTHENTICATE,
+  CALL,
+  CHALLENGE,
+  ERROR,
+  HELLO,
+  PUBLISH,
+  PUBLISHED,
+  RESULT,
+  WELCOME,
+  CLIENT_ROLES,
+} from '../support/wamp2-codes.js';
 
 const REALM = 'sample';
 const rpc2 = (name: string): string => `sample.rpc.${name}`;
@@ -46,22 +59,9 @@ const ERROR1 = {
   invalidArgument: 'http://wamp.sample/error#invalid-argument',
 };
 
-/** WAMP v2 message codes the raw-frame tests read. */
-const HELLO = 1;
-const WELCOME = 2;
-const ABORT = 3;
-const CHALLENGE = 4;
-const AUTHENTICATE = 5;
-const ERROR = 8;
-const PUBLISH = 16;
-const PUBLISHED = 17;
-const CALL = 48;
-const RESULT = 50;
-
 const GUEST = { authid: 'guest', secret: 'secret-password' };
 const SALTED = { authid: 'salted', secret: 'salted-password' };
 const SALTED_EXTRA = { salt: 'wamp-salt', keylen: 32, iterations: 1000 };
-const HELLO_ROLES = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
 
 const DEFAULT_CONFIG: SampleConfig = { host: '127.0.0.1', port: 0, authTimeoutMs: 20000, allowedOrigins: undefined };
 
@@ -185,7 +185,7 @@ function useSample(config: () => SampleConfig) {
     /** A raw connection that has sent HELLO (anonymous) and got WELCOME. */
     async rawAnonymous(): Promise<RawWamp2Socket> {
       const socket = await context.raw();
-      socket.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['anonymous'] }]);
+      socket.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['anonymous'] }]);
       expect((await socket.next())[0]).toBe(WELCOME);
       return socket;
     },
@@ -229,7 +229,7 @@ describe('the sample app over WAMP v2 (default config)', () => {
       const socket = await sample.raw(protocols);
       expect(socket.protocol).toBe('wamp.2.json');
       // In v2 the client speaks first: the router says nothing until HELLO.
-      socket.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['anonymous'] }]);
+      socket.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['anonymous'] }]);
       expect(await socket.next()).toEqual([WELCOME, expect.any(Number), expect.objectContaining({ realm: REALM })]);
     });
 
@@ -248,7 +248,7 @@ describe('the sample app over WAMP v2 (default config)', () => {
 
     it('a HELLO for any other realm → ABORT wamp.error.no_such_realm', async () => {
       const socket = await sample.raw();
-      socket.send([HELLO, 'realm1', { roles: HELLO_ROLES }]);
+      socket.send([HELLO, 'realm1', { roles: CLIENT_ROLES }]);
       expect(await socket.next()).toEqual([ABORT, expect.any(Object), ERROR2.noSuchRealm]);
       await socket.closed();
       const refused = await openError(openV2Session(sample.server.url, { realm: 'elsewhere', authmethods: ['anonymous'] }));
@@ -465,7 +465,7 @@ describe('the sample app over WAMP v2 (default config)', () => {
       anonymous.send([PUBLISH, 7, { acknowledge: true }, feed2('raw'), ['x']]);
       expect((await anonymous.next()).slice(0, 5)).toEqual([ERROR, PUBLISH, 7, expect.any(Object), ERROR2.notAuthorized]);
       const guest = await sample.raw();
-      guest.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['wampcra'], authid: GUEST.authid }]);
+      guest.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['wampcra'], authid: GUEST.authid }]);
       const [, , extra] = (await guest.next()) as [number, string, { challenge: string }];
       guest.send([AUTHENTICATE, autobahn.auth_cra.sign(GUEST.secret, extra.challenge), {}]);
       expect((await guest.next())[0]).toBe(WELCOME);
@@ -685,7 +685,7 @@ describe('WAMP_AUTH_TIMEOUT_MS over WAMP v2', () => {
   it('closes a connection that has not completed HELLO/WELCOME in time; established sessions stay open', async () => {
     const established = await sample.v2(GUEST);
     const challenged = await sample.raw();
-    challenged.send([HELLO, REALM, { roles: HELLO_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
+    challenged.send([HELLO, REALM, { roles: CLIENT_ROLES, authmethods: ['wampcra'], authid: 'guest' }]);
     expect((await challenged.next())[0]).toBe(CHALLENGE); // left unanswered
     const started = Date.now();
     const silent = await sample.raw(); // says nothing at all

@@ -4,22 +4,35 @@
 import type { RawData } from 'ws';
 import { MessageInbox, parseMessage } from './raw-socket-inbox.js';
 import { RawWamp2Socket, type Wamp2Frame } from './raw-wamp2-socket.js';
+import {
+  CALL,
+  CLIENT_ROLES,
+  ERROR,
+  HELLO,
+  INVOCATION,
+  REGISTER,
+  REGISTERED,
+  RESULT,
+  UNREGISTER,
+  UNREGISTERED,
+  WELCOME,
+} from './wamp2-codes.js';
 
-export const HELLO = 1;
-export const WELCOME = 2;
-export const ABORT = 3;
-export const ERROR = 8;
-export const CALL = 48;
-export const CANCEL = 49;
-export const RESULT = 50;
-export const REGISTER = 64;
-export const REGISTERED = 65;
-export const UNREGISTER = 66;
-export const UNREGISTERED = 67;
-export const INVOCATION = 68;
-export const YIELD = 70;
-
-const ROLES = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
+export {
+  ABORT,
+  CALL,
+  CANCEL,
+  ERROR,
+  HELLO,
+  INVOCATION,
+  REGISTER,
+  REGISTERED,
+  RESULT,
+  UNREGISTER,
+  UNREGISTERED,
+  WELCOME,
+  YIELD,
+} from './wamp2-codes.js';
 
 /** A welcomed v2 session: the socket, the session's v2 id, and a counter for its request ids. */
 export class RawV2Session {
@@ -35,7 +48,7 @@ export class RawV2Session {
   /** Connects (`url` may carry a query, e.g. a handshake token), sends HELLO for `realm` and waits for WELCOME. */
   static async join(url: string, realm = 'realm1'): Promise<RawV2Session> {
     const session = new RawV2Session(await RawWamp2Socket.connect(url));
-    session.send([HELLO, realm, { roles: ROLES }]);
+    session.send([HELLO, realm, { roles: CLIENT_ROLES }]);
     const welcome = await session.next();
     if (welcome[0] !== WELCOME) {
       await session.close();

@@ -6,20 +6,11 @@ import { openV2Session, V2SessionOpenError, type V2SessionHandle, type V2Session
 import { freePort } from '../support/free-port.js';
 import { RawWamp2Socket } from '../support/raw-wamp2-socket.js';
 import { until } from '../support/until.js';
+import { ABORT, AUTHENTICATE, CALL, CHALLENGE, ERROR, GOODBYE, HELLO, RESULT, WELCOME } from '../support/wamp2-codes.js';
 
 // The WAMP v2 test helpers against a fake router written here from the spec: HELLO, WELCOME,
 // ABORT, CHALLENGE/AUTHENTICATE (wampcra, checked with node:crypto, not Autobahn's CryptoJS),
 // CALL/RESULT/ERROR, GOODBYE.
-
-const HELLO = 1;
-const WELCOME = 2;
-const ABORT = 3;
-const CHALLENGE = 4;
-const AUTHENTICATE = 5;
-const GOODBYE = 6;
-const ERROR = 8;
-const CALL = 48;
-const RESULT = 50;
 
 const REALM = 'realm1';
 const ADD = 'com.example.add';
