@@ -404,11 +404,13 @@ class MessageReader {
   }
 
   /** Adds Arguments and ArgumentsKw when the message has them (their types were checked). */
+  /** Adds Arguments and ArgumentsKw to a message just built (assigned, not spread: this is on every CALL, PUBLISH and YIELD). */
   private payload<T extends object>(message: T, at: number): T & Payload {
     const f = this.frame;
-    if (f.length <= at) return message;
-    if (f.length === at + 1) return { ...message, args: f[at] as unknown[] };
-    return { ...message, args: f[at] as unknown[], kwargs: f[at + 1] as Dict };
+    const withPayload = message as T & { args?: unknown[]; kwargs?: Dict };
+    if (f.length > at) withPayload.args = f[at] as unknown[];
+    if (f.length > at + 1) withPayload.kwargs = f[at + 1] as Dict;
+    return withPayload;
   }
 
   /** Why `uri` is refused, or undefined. */

@@ -4,7 +4,7 @@ import type { WampHandshake, WampIdentity } from '../../core/wamp-session.js';
 import { WampErrorUri } from '../../protocol/error-uris.js';
 import { newSessionId, newV2SessionId } from '../../protocol/session-id.js';
 import { checkClientMessage } from '../../protocol/v2/client-rules.js';
-import { decodeMessage } from '../../protocol/v2/decode.js';
+import { decodeMessage, type DecodeOptions } from '../../protocol/v2/decode.js';
 import { encodeError } from '../../protocol/v2/encode.js';
 import { MessageCode } from '../../protocol/v2/message-code.js';
 import type { WampMessage } from '../../protocol/v2/messages.js';
@@ -34,11 +34,14 @@ const RATED: ReadonlySet<MessageCode> = new Set([
  * and hands it to the opening (HELLO, AUTHENTICATE, GOODBYE, ABORT), the broker or the dealer.
  */
 export class Wamp2Router {
+  /** The codec's options, built once: every frame is decoded with them. */
+  private readonly decodeOptions: DecodeOptions;
   readonly opening: Wamp2Opening;
   readonly broker: Wamp2Broker;
   readonly dealer: Wamp2Dealer;
 
   constructor(private readonly context: Wamp2Context) {
+    this.decodeOptions = { maxUriLength: context.options.limits.uriLength };
     this.opening = new Wamp2Opening(context);
     this.broker = new Wamp2Broker(context);
     this.dealer = new Wamp2Dealer(context, this.opening);
@@ -67,9 +70,7 @@ export class Wamp2Router {
       this.opening.violation(session, 'binary frames are not wamp.2.json');
       return;
     }
-    const decoded = decodeMessage(typeof data === 'string' ? data : data.toString('utf8'), {
-      maxUriLength: this.context.options.limits.uriLength,
-    });
+    const decoded = decodeMessage(typeof data === 'string' ? data : data.toString('utf8'), this.decodeOptions);
     const phase = session.v2!.phase;
     if (decoded.kind === 'violation') {
       this.opening.violation(session, decoded.violation.reason, decoded.violation.abortReason);
