@@ -301,11 +301,11 @@ export function markdown(summary: Summary): string {
 export function targets(summary: Summary): string {
   const row = (scenario: string, label: string) =>
     summary.find((table) => table.scenario === scenario)?.rows.find((entry) => entry.label === label);
-  // Medians of the same rounds: WAMP v2 against WAMP v1, both served by the same nest-wamp peer.
+  // WAMP v2 against WAMP v1, both served by the same nest-wamp peer: the median of per-round ratios.
   const v2OverV1 = (scenario: string, figure: string): number | undefined => {
-    const v1 = row(scenario, 'nest-wamp')?.medians[figure];
-    const v2 = row(scenario, V2_LABEL)?.medians[figure];
-    return v1 === undefined || v2 === undefined ? undefined : v2 / v1;
+    const table = summary.find((entry) => entry.scenario === scenario);
+    if (!row(scenario, 'nest-wamp') || !row(scenario, V2_LABEL)) return undefined;
+    return median(table!.ratiosBetween(V2_LABEL, undefined, 'nest-wamp', undefined, figure));
   };
   const checks: Array<[string, number | undefined, (value: number) => boolean, string]> = [
     ['rpc calls/s, bare', row('rpc', 'nest-wamp')?.ratio, (v) => v >= 0.9, '≥ ×0.90'],
