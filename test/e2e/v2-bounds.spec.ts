@@ -340,8 +340,9 @@ describe('what one WAMP v2 connection can cost (bytes held, against the README b
       ERROR,
       SUBSCRIBE,
       next,
-      { message: `at most ${SUBSCRIPTIONS} subscriptions per session` },
+      {},
       'wamp.error.not_authorized',
+      [`at most ${SUBSCRIPTIONS} subscriptions per session`],
     ]);
   });
 

@@ -156,8 +156,9 @@ describe('WAMP v2 review', () => {
       ERROR,
       UNSUBSCRIBE,
       unsubscribe,
-      { message: `no subscription ${subscription}` },
+      {},
       'wamp.error.no_such_subscription',
+      [`no subscription ${subscription}`],
     ]);
     expect(subject.pending()).toEqual([]);
   });

@@ -1,7 +1,16 @@
 import type { WampUriMap } from '../../protocol/uri-map.js';
 import { encodeError, encodeResult } from '../../protocol/v2/encode.js';
-import { MessageCode } from '../../protocol/v2/message-code.js';
+import { type ErrorRequestType, MessageCode } from '../../protocol/v2/message-code.js';
 import { type CallErrorReply, v2ErrorUri } from '../call-error.js';
+
+/**
+ * ERROR for a request the router refuses (a rule, a permission, a limit, an invalid URI): one
+ * shape for the broker, the dealer and the router, the explanation as the one argument, where
+ * clients show it (Autobahn|JS: `error.args[0]`).
+ */
+export function encodeRefusal(type: ErrorRequestType, request: number, error: string, message: string): string {
+  return encodeError(type, request, {}, error, [message]);
+}
 
 /**
  * How a server procedure's answer reaches a v2 caller, whose call is pending under the CALL's

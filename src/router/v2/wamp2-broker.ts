@@ -1,12 +1,13 @@
 import { CloseCode } from '../../core/close-codes.js';
 import type { WampPublishInvocation } from '../../core/invocation.js';
 import { isPromiseLike } from '../../core/promises.js';
-import { encodeError, encodePublished, encodeSubscribed, encodeUnsubscribed } from '../../protocol/v2/encode.js';
+import { encodePublished, encodeSubscribed, encodeUnsubscribed } from '../../protocol/v2/encode.js';
 import { WampError } from '../../protocol/v2/error-uris.js';
 import { type ErrorRequestType, MessageCode } from '../../protocol/v2/message-code.js';
 import type { Payload, PublishMessage, SubscribeMessage, UnsubscribeMessage } from '../../protocol/v2/messages.js';
 import type { ServerSession } from '../../session/server-session.js';
 import { PUBLISH_REFUSED, type PublishVerdict } from '../wamp-router.js';
+import { encodeRefusal } from './call-replies.js';
 import type { Wamp2Context } from './wamp2-context.js';
 
 /**
@@ -174,7 +175,7 @@ export class Wamp2Broker {
   }
 
   private refuse(session: ServerSession, type: ErrorRequestType, request: number, error: string, message: string): void {
-    session.send(encodeError(type, request, { message }, error));
+    session.send(encodeRefusal(type, request, error, message));
   }
 }
 

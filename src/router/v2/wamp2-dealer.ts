@@ -1,6 +1,7 @@
 import type { WampCallInvocation } from '../../core/invocation.js';
 import { WampErrorUri } from '../../protocol/error-uris.js';
-import { encodeError, encodeRegistered, encodeUnregistered } from '../../protocol/v2/encode.js';
+import { encodeRegistered, encodeUnregistered } from '../../protocol/v2/encode.js';
+import { encodeRefusal } from './call-replies.js';
 import { WampError } from '../../protocol/v2/error-uris.js';
 import { MessageCode } from '../../protocol/v2/message-code.js';
 import type {
@@ -128,7 +129,7 @@ export class Wamp2Dealer {
 
   /** ERROR for a request refused before it took effect; a refused CALL is counted as answered (`refused`). */
   private refuse(session: ServerSession, type: DealerRequestType, request: number, error: string, message: string): void {
-    session.send(encodeError(type, request, {}, error, [message]));
+    session.send(encodeRefusal(type, request, error, message));
     if (type === MessageCode.Call) this.context.counters.answered('refused', 0);
   }
 }

@@ -5,7 +5,7 @@ import { WampErrorUri } from '../../protocol/error-uris.js';
 import { newSessionId, newV2SessionId } from '../../protocol/session-id.js';
 import { checkClientMessage } from '../../protocol/v2/client-rules.js';
 import { decodeMessage, type DecodeOptions } from '../../protocol/v2/decode.js';
-import { encodeError } from '../../protocol/v2/encode.js';
+import { encodeRefusal } from './call-replies.js';
 import { MessageCode } from '../../protocol/v2/message-code.js';
 import type { WampMessage } from '../../protocol/v2/messages.js';
 import { ServerSession } from '../../session/server-session.js';
@@ -82,7 +82,7 @@ export class Wamp2Router {
       if (verdict.action === 'abort') this.opening.violation(session, verdict.reason);
       else if (verdict.action === 'handle' && error.answer) {
         this.context.counters.refuse(error.category === 'too-long' ? 'too-long' : 'malformed');
-        session.send(encodeError(error.requestType, error.request, { message: error.reason }, error.error));
+        session.send(encodeRefusal(error.requestType, error.request, error.error, error.reason));
       }
       return;
     }
@@ -129,7 +129,7 @@ export class Wamp2Router {
       default:
         return;
     }
-    session.send(encodeError(message.type, message.request, {}, WampErrorUri.busy, ['message rate exceeded']));
+    session.send(encodeRefusal(message.type, message.request, WampErrorUri.busy, 'message rate exceeded'));
   }
 
   private dispatch(session: ServerSession, message: WampMessage): void {
