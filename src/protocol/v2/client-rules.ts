@@ -16,9 +16,8 @@ export type ClientMessageVerdict =
 const HANDLE: ClientMessageVerdict = { action: 'handle' };
 const IGNORE: ClientMessageVerdict = { action: 'ignore' };
 
-/** The requests and answers a client sends within an established session. */
-const SESSION_MESSAGES: ReadonlySet<MessageCode> = new Set([
-  MessageCode.Error,
+/** What a client asks of an established session (each with its own request id). */
+export const CLIENT_REQUESTS: ReadonlySet<MessageCode> = new Set([
   MessageCode.Publish,
   MessageCode.Subscribe,
   MessageCode.Unsubscribe,
@@ -26,8 +25,10 @@ const SESSION_MESSAGES: ReadonlySet<MessageCode> = new Set([
   MessageCode.Cancel,
   MessageCode.Register,
   MessageCode.Unregister,
-  MessageCode.Yield,
 ]);
+
+/** The requests and answers (YIELD and ERROR, to the router's INVOCATIONs) a client sends within an established session. */
+const SESSION_MESSAGES: ReadonlySet<MessageCode> = new Set([...CLIENT_REQUESTS, MessageCode.Error, MessageCode.Yield]);
 
 /** What only a router sends: a client sending one of these commits a protocol violation in any phase. */
 export const ROUTER_ONLY_MESSAGES: ReadonlySet<MessageCode> = new Set([

@@ -3,7 +3,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { WampHandshake, WampIdentity } from '../../core/wamp-session.js';
 import { WampErrorUri } from '../../protocol/error-uris.js';
 import { newSessionId, newV2SessionId } from '../../protocol/session-id.js';
-import { checkClientMessage } from '../../protocol/v2/client-rules.js';
+import { checkClientMessage, CLIENT_REQUESTS } from '../../protocol/v2/client-rules.js';
 import { decodeMessage, type DecodeOptions } from '../../protocol/v2/decode.js';
 import { encodeRefusal } from './call-replies.js';
 import { MessageCode } from '../../protocol/v2/message-code.js';
@@ -15,17 +15,6 @@ import { Wamp2Broker } from './wamp2-broker.js';
 import type { Wamp2Context } from './wamp2-context.js';
 import { Wamp2Dealer } from './wamp2-dealer.js';
 import { Wamp2Opening } from './wamp2-opening.js';
-
-/** The requests `limits.rate` counts: what a client asks of an established session (not its YIELD or ERROR, answers to the router's INVOCATIONs). */
-const RATED: ReadonlySet<MessageCode> = new Set([
-  MessageCode.Publish,
-  MessageCode.Subscribe,
-  MessageCode.Unsubscribe,
-  MessageCode.Call,
-  MessageCode.Cancel,
-  MessageCode.Register,
-  MessageCode.Unregister,
-]);
 
 /**
  * The WAMP v2 (`wamp.2.json`) session state machine, beside the v1 router and sharing its
@@ -93,8 +82,9 @@ export class Wamp2Router {
       return;
     }
     if (verdict.action === 'ignore') return;
+    // limits.rate counts requests, not YIELD or ERROR (the answers to the router's own INVOCATIONs).
     const rate = this.context.options.limits.rate;
-    if (rate && RATED.has(message.type) && !session.takeToken(rate.messagesPerSecond, rate.burst, performance.now())) {
+    if (rate && CLIENT_REQUESTS.has(message.type) && !session.takeToken(rate.messagesPerSecond, rate.burst, performance.now())) {
       this.rateLimited(session, message, rate.onExceed);
       return;
     }
