@@ -1,24 +1,13 @@
-import { Injectable } from '@nestjs/common';
 import fc from 'fast-check';
-import {
-  CraProcedure,
-  WampArgs,
-  WampBroker,
-  WampDelivery,
-  WampErrorUri,
-  type WampModuleOptions,
-  WampModule,
-  WampPublish,
-  WampRpc,
-  WampSubscribe,
-} from '../../src/index.js';
+import { CraProcedure, WampBroker, WampErrorUri, type WampModuleOptions, WampModule } from '../../src/index.js';
 import { CraAuthenticator } from '../../src/auth/cra-authenticator.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { WampCallError, WampTestClient } from '../../src/testing/index.js';
 import { RawWampSocket } from '../support/raw-wamp-socket.js';
 import { recordProcessFaults } from '../support/process-faults.js';
 import { startApp, type TestServer } from '../support/start-app.js';
-import { sleep, until, within } from '../support/until.js';
+import { until, within } from '../support/until.js';
+import { FUZZ_EV as EV, FUZZ_RPC as RPC, FuzzProcedures, guardedTopicHandlers } from '../fixtures/fuzz-handlers.js';
 
 // Fuzz: several sessions at once send random frames (garbage text, random JSON, well-shaped WAMP
 // messages with hostile values, binary frames, invalid UTF-8). Sessions the server closes for
@@ -35,55 +24,10 @@ const MAX_FRAMES = 40;
 /** Per property: generous, so that FUZZ_RUNS=2000 fits too. */
 const TIMEOUT_MS = Math.max(30_000, RUNS * 300);
 
-const RPC = 'http://example.com/fuzz/rpc#';
-const EV = 'http://example.com/fuzz/event#';
-
 /** Unhandled rejections and uncaught exceptions on the real process: none may happen, in any test or run. */
 const processFaults = recordProcessFaults();
 
-@Injectable()
-class FuzzHandlers {
-  @WampRpc(`${RPC}add`)
-  add(a: unknown, b: unknown) {
-    return (a as number) + (b as number);
-  }
-
-  @WampRpc(`${RPC}echo`)
-  echo(@WampArgs() args: unknown[]) {
-    return args;
-  }
-
-  @WampRpc(`${RPC}async`)
-  async later(value: unknown) {
-    await sleep(1);
-    return value;
-  }
-
-  @WampRpc(`${RPC}throws`)
-  throws(): never {
-    throw new Error('fuzz: thrown');
-  }
-
-  @WampRpc(`${RPC}rejects`)
-  async rejects(): Promise<never> {
-    await Promise.resolve();
-    throw new Error('fuzz: rejected');
-  }
-
-  @WampSubscribe(`${EV}guarded/*`)
-  allowSubscribe(topic: string) {
-    if (topic.endsWith('/throw')) throw new Error('fuzz: subscribe handler threw');
-    return !topic.endsWith('/deny');
-  }
-
-  @WampPublish(`${EV}guarded/*`)
-  async decidePublish(event: unknown, topic: string) {
-    await Promise.resolve();
-    if (topic.endsWith('/throw')) throw new Error('fuzz: publish handler threw');
-    if (topic.endsWith('/rewrite')) return new WampDelivery({ rewritten: event ?? null });
-    return !topic.endsWith('/deny');
-  }
-}
+const FuzzHandlers = [FuzzProcedures, guardedTopicHandlers('/')];
 
 const TOPICS: WampModuleOptions['topics'] = {
   [`${EV}open`]: true,
@@ -477,7 +421,7 @@ describe(`fuzz: ${SESSIONS} concurrent sessions sending random frames (${RUNS} r
   describe('without auth', () => {
     let server: TestServer;
     beforeAll(async () => {
-      server = await startApp({ imports: [WampModule.forRoot({ topics: TOPICS })], providers: [FuzzHandlers] });
+      server = await startApp({ imports: [WampModule.forRoot({ topics: TOPICS })], providers: FuzzHandlers });
     });
     afterAll(() => server.close());
 
@@ -512,7 +456,7 @@ describe(`fuzz: ${SESSIONS} concurrent sessions sending random frames (${RUNS} r
             },
           }),
         ],
-        providers: [FuzzHandlers],
+        providers: FuzzHandlers,
       });
     });
     afterAll(() => server.close());

@@ -16,17 +16,7 @@ import { Injectable } from '@nestjs/common';
 import autobahn from 'autobahn';
 import fc from 'fast-check';
 import type { RawData } from 'ws';
-import {
-  WampArgs,
-  WampDelivery,
-  WampErrorUri,
-  WampKwargs,
-  type WampModuleOptions,
-  WampModule,
-  WampPublish,
-  WampRpc,
-  WampSubscribe,
-} from '../../src/index.js';
+import { WampErrorUri, WampKwargs, type WampModuleOptions, WampModule, WampRpc } from '../../src/index.js';
 import { CraAuthenticator } from '../../src/auth/cra-authenticator.js';
 import { WampEngine } from '../../src/engine/wamp-engine.js';
 import { WampCallError, WampTestClient } from '../../src/testing/index.js';
@@ -36,6 +26,7 @@ import { recordProcessFaults } from '../support/process-faults.js';
 import { RawWamp2Socket, type RawCloseInfo } from '../support/raw-wamp2-socket.js';
 import { startApp, type TestServer } from '../support/start-app.js';
 import { sleep, until, within } from '../support/until.js';
+import { FUZZ_EV as EV, FUZZ_RPC as RPC, FuzzProcedures, guardedTopicHandlers } from '../fixtures/fuzz-handlers.js';
 import {
   ABORT,
   AUTHENTICATE,
@@ -65,69 +56,28 @@ const MAX_FRAMES = 40;
 const TIMEOUT_MS = Math.max(30_000, RUNS * 400);
 
 const REALM = 'fuzz';
-const RPC = 'http://example.com/fuzz/rpc#';
-const EV = 'http://example.com/fuzz/event#';
 const USER = 'http://example.com/fuzz/user#';
 const MAX_ID = 2 ** 53;
 
 /** Unhandled rejections and uncaught exceptions on the real process: none may happen, in any test or run. */
 const processFaults = recordProcessFaults();
 
+/** Beside the shared procedures: kwargs back, and one still running when most fuzzing sessions are gone (its result must be dropped). */
 @Injectable()
-class FuzzHandlers {
-  @WampRpc(`${RPC}add`)
-  add(a: unknown, b: unknown) {
-    return (a as number) + (b as number);
-  }
-
-  @WampRpc(`${RPC}echo`)
-  echo(@WampArgs() args: unknown[]) {
-    return args;
-  }
-
+class V2Procedures {
   @WampRpc(`${RPC}kw`)
   kw(@WampKwargs() kwargs: Record<string, unknown>) {
     return kwargs;
   }
 
-  @WampRpc(`${RPC}async`)
-  async later(value: unknown) {
-    await sleep(1);
-    return value;
-  }
-
-  /** Still running when most fuzzing sessions are gone: its result must be dropped. */
   @WampRpc(`${RPC}slow`)
   async slow(value: unknown) {
     await sleep(30);
     return value;
   }
-
-  @WampRpc(`${RPC}throws`)
-  throws(): never {
-    throw new Error('fuzz: thrown');
-  }
-
-  @WampRpc(`${RPC}rejects`)
-  async rejects(): Promise<never> {
-    await Promise.resolve();
-    throw new Error('fuzz: rejected');
-  }
-
-  @WampSubscribe(`${EV}guarded.*`)
-  allowSubscribe(topic: string) {
-    if (topic.endsWith('.throw')) throw new Error('fuzz: subscribe handler threw');
-    return !topic.endsWith('.deny');
-  }
-
-  @WampPublish(`${EV}guarded.*`)
-  async decidePublish(event: unknown, topic: string) {
-    await Promise.resolve();
-    if (topic.endsWith('.throw')) throw new Error('fuzz: publish handler threw');
-    if (topic.endsWith('.rewrite')) return new WampDelivery({ rewritten: event ?? null });
-    return !topic.endsWith('.deny');
-  }
 }
+
+const FuzzHandlers = [FuzzProcedures, V2Procedures, guardedTopicHandlers('.')];
 
 const MODULE_OPTIONS: WampModuleOptions = {
   v2: {
@@ -817,7 +767,7 @@ describe(`WAMP v2 fuzz: ${SESSIONS} concurrent wamp.2.json sessions sending rand
   describe('without auth', () => {
     let server: TestServer;
     beforeAll(async () => {
-      server = await startApp({ imports: [WampModule.forRoot(MODULE_OPTIONS)], providers: [FuzzHandlers] });
+      server = await startApp({ imports: [WampModule.forRoot(MODULE_OPTIONS)], providers: FuzzHandlers });
     });
     afterAll(() => server?.close());
 
@@ -854,7 +804,7 @@ describe(`WAMP v2 fuzz: ${SESSIONS} concurrent wamp.2.json sessions sending rand
             },
           }),
         ],
-        providers: [FuzzHandlers],
+        providers: FuzzHandlers,
       });
     });
     afterAll(() => server?.close());
