@@ -89,14 +89,3 @@ function v2Ids(entries: readonly string[]): Set<number> | undefined {
   }
   return ids;
 }
-
-/** Calls `visit` for each subscriber the filter lets through. */
-export function forEachRecipient<S extends FilteredSession>(
-  subscribers: ReadonlySet<S>,
-  filter: DeliveryFilter,
-  visit: (subscriber: S) => void,
-): void {
-  const recipients = Recipients.of(filter);
-  if (!recipients) return;
-  for (const subscriber of subscribers) if (recipients.admits(subscriber)) visit(subscriber);
-}

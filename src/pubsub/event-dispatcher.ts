@@ -36,6 +36,9 @@ export interface Wamp2Publication {
 /** A remote message's scope when it came on the topic's own channel: the topic's subscribers, not the prefix subscriptions. */
 const TOPIC_ONLY = null;
 
+/** A topic's subscribe rule not asked for yet (a rule may be `undefined`: no rule). */
+const NOT_LOOKED_UP = Symbol('not looked up');
+
 /**
  * Sends EVENTs to the subscribers of a topic, here and, through the backplane, on the other
  * instances. The v1 frame is serialized once per publish and the same bytes go to every v1
@@ -170,10 +173,12 @@ export class EventDispatcher {
   private deliverToPrefixes(v2Event: V2Event, recipients: Recipients, only: string | undefined): number {
     const delivery = this.v2!;
     const { topic } = v2Event;
-    const rule = delivery.ruleOf(topic);
+    // Looked up once, and only when a prefix subscription matches the topic.
+    let rule: unknown = NOT_LOOKED_UP;
     let details: { readonly topic: string } | undefined;
     let delivered = 0;
     const deliver = (subscription: PrefixSubscription): void => {
+      if (rule === NOT_LOOKED_UP) rule = delivery.ruleOf(topic);
       let frame: TextFrame | null | undefined;
       subscription.members.forEach((authorizedBy, session) => {
         if (authorizedBy !== rule || frame === null || !recipients.admits(session) || !delivery.mayReceive(session, topic)) return;

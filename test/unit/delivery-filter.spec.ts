@@ -1,7 +1,7 @@
 import { decodeClientMessage } from '../../src/protocol/decode.js';
 import { MessageType } from '../../src/protocol/message-type.js';
 import type { PublishMessage } from '../../src/protocol/messages.js';
-import { forEachRecipient, publishFilter, type DeliveryFilter } from '../../src/pubsub/delivery-filter.js';
+import { type DeliveryFilter, type FilteredSession, publishFilter, Recipients } from '../../src/pubsub/delivery-filter.js';
 
 /**
  * Section 1.7 of wamp-v1.md: P is the publisher and is subscribed, S is the other subscriber.
@@ -21,6 +21,16 @@ const peerS: Peer = { id: S };
 const subscribers: ReadonlySet<Peer> = new Set([peerP, peerS]);
 
 type Receivers = readonly ('P' | 'S')[];
+
+/** Calls `visit` for each subscriber a filter lets through, in the set's order (as the dispatcher walks a topic's subscribers). */
+function forEachRecipient<S extends FilteredSession>(
+  subscribers: ReadonlySet<S>,
+  filter: DeliveryFilter,
+  visit: (subscriber: S) => void,
+): void {
+  const recipients = Recipients.of(filter);
+  if (recipients) for (const subscriber of subscribers) if (recipients.admits(subscriber)) visit(subscriber);
+}
 
 /** Decodes the PUBLISH wire frame, applies publishFilter, and names who receives the event. */
 function receiversOf(frame: unknown[], excludeMeByDefault: boolean): Receivers {
@@ -186,7 +196,7 @@ describe('publishFilter', () => {
   });
 });
 
-describe('forEachRecipient', () => {
+describe('Recipients (walked over a subscriber set)', () => {
   const a = { id: 'a' };
   const b = { id: 'b' };
   const c = { id: 'c' };
