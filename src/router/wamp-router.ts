@@ -263,7 +263,7 @@ export class WampRouter {
     if (!session.isPending(callId)) return false;
     let frame: string;
     try {
-      frame = session.protocolVersion === 2 ? encodeV2CallResult(callId, result) : encodeCallResult(callId, result);
+      frame = this.encodeResult(session, callId, result);
     } catch (error) {
       return this.sendCallError(session, callId, this.unserializable(error));
     }
@@ -378,7 +378,7 @@ export class WampRouter {
     const { session } = call;
     let frame: string;
     try {
-      frame = session.protocolVersion === 2 ? encodeV2CallResult(call.callId, result) : encodeCallResult(call.callId, result);
+      frame = this.encodeResult(session, call.callId, result);
     } catch (error) {
       this.finishWithError(call, this.unserializable(error), error);
       return;
@@ -397,6 +397,11 @@ export class WampRouter {
     const { session } = call;
     if (!this.sendCallError(session, call.callId, reply)) return;
     this.deps.hooks.emit('onWampCallError', call, { uri: reply.uri, desc: reply.desc, details: reply.details });
+  }
+
+  /** A call's result in its caller's protocol (CALLRESULT, or RESULT with the value as its one argument); throws when JSON cannot carry it. */
+  private encodeResult(session: ServerSession, callId: string, result: unknown): string {
+    return session.protocolVersion === 2 ? encodeV2CallResult(callId, result) : encodeCallResult(callId, result);
   }
 
   private encodeError(callId: string, error: Omit<CallErrorReply, 'unexpected'>): string {
