@@ -16,6 +16,7 @@ import {
 } from './backplane-wire.js';
 import { ClusterTopology } from './cluster-topology.js';
 import { ConnectionWatch } from './connection-watch.js';
+import { OpeningQueue } from './opening-queue.js';
 import { keySlot } from './key-slot.js';
 import { RedisClusterBus } from './redis-cluster-bus.js';
 import { type QueuedEvent, ReplayQueue } from './replay-queue.js';
@@ -175,6 +176,8 @@ interface Shard {
   readonly ownsPublisher: boolean;
   /** The channels this instance receives from this server: subscribed again on every ready. */
   readonly channels: Set<string>;
+  /** In a cluster, until the publisher is first ready: the events waiting for it. */
+  opening?: OpeningQueue;
 }
 
 /**
@@ -285,9 +288,9 @@ export class RedisBackplane implements WampBackplane {
   get inFlight(): { readonly events: number; readonly bytes: number } {
     let events = 0;
     let bytes = 0;
-    for (const { publisher } of this.shards.values()) {
-      events += publisher.events;
-      bytes += publisher.bytes;
+    for (const { publisher, opening } of this.shards.values()) {
+      events += publisher.events + (opening?.events ?? 0);
+      bytes += publisher.bytes + (opening?.bytes ?? 0);
     }
     return { events, bytes };
   }
@@ -350,7 +353,7 @@ export class RedisBackplane implements WampBackplane {
     }
     const channel = this.channel(topic);
     const shard = this.route(channel);
-    if (!shard || !this.accepts(shard.publisher)) {
+    if (!shard || (!shard.opening && !this.accepts(shard.publisher))) {
       this.dropped++;
       return;
     }
@@ -362,7 +365,13 @@ export class RedisBackplane implements WampBackplane {
       this.dropped++;
       return;
     }
-    shard.publisher.trackEvent(this.send(shard.publisher.connection, channel, encodePayload(envelope, frame, size)), size, this.countDrop);
+    const payload = encodePayload(envelope, frame, size);
+    if (shard.opening) shard.opening.hold(channel, payload, size);
+    else this.sendEvent(shard, channel, payload, size);
+  }
+
+  private sendEvent(shard: Shard, channel: string, payload: string | Buffer, size: number): void {
+    shard.publisher.trackEvent(this.send(shard.publisher.connection, channel, payload), size, this.countDrop);
   }
 
   watch(topic: string): void {
@@ -534,6 +543,7 @@ export class RedisBackplane implements WampBackplane {
       subscriber: new ConnectionWatch(subscriber),
       ownsPublisher,
       channels: new Set(),
+      opening: this.topology && publisher.status !== 'ready' ? new OpeningQueue() : undefined,
     };
     this.shards.set(key, shard);
     const current = (): boolean => this.shards.get(key) === shard && !this.closed;
@@ -557,6 +567,7 @@ export class RedisBackplane implements WampBackplane {
   }
 
   private closeShard(shard: Shard): void {
+    this.dropped += shard.opening?.clear() ?? 0;
     if (this.shards.get(shard.key) === shard) this.shards.delete(shard.key);
     for (const channel of shard.channels) if (this.placement.get(channel) === shard) this.placement.delete(channel);
     shard.subscriber.connection.disconnect();
@@ -608,6 +619,9 @@ export class RedisBackplane implements WampBackplane {
   }
 
   private publisherReady(shard: Shard): void {
+    const opening = shard.opening;
+    shard.opening = undefined;
+    opening?.flush((channel, payload, size) => this.sendEvent(shard, channel, payload, size));
     if (this.replayMode) {
       this.replayMode.stream.load(shard.publisher.connection);
       this.drain();
@@ -775,6 +789,7 @@ export class RedisBackplane implements WampBackplane {
 
   /** Every `pingIntervalMs`: cuts stalled connections, pings the others, and notices a stall that cleared by itself. */
   private checkHealth(): void {
+    for (const { opening } of this.shards.values()) if (opening) this.dropped += opening.expire(this.limits.stallTimeoutMs);
     for (const watch of this.watches()) {
       if (watch.stalled(this.limits.stallTimeoutMs)) setImmediate(() => this.confirmStall(watch));
       else watch.ping();

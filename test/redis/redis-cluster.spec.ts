@@ -402,6 +402,62 @@ describeCluster('RedisBackplane on a three-master Redis Cluster', () => {
       logs.mockRestore();
     }
   }, 40_000);
+
+  it('holds what it publishes for a master it is still connecting to, within the in-flight bounds, until stallTimeoutMs', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const busOwner = await cluster.ownerOf(keySlot(`{${prefix}#cluster}`));
+    const victim = [0, 1, 2].find((index) => index !== busOwner)!;
+    const hung = topicOn[victim];
+    const maxInFlightBytes = 1024 * KIB;
+    let late: TestServer | undefined;
+    try {
+      const [onA] = await subscribers([hung]);
+      // A new instance starts while a master does not answer: its connection to that master is
+      // opened (TCP) but never ready, so what it publishes there waits in its opening queue.
+      cluster.pauseNode(victim);
+      late = await startBackplaneApp({ ...options, maxInFlightBytes });
+      const backplane = backplaneOf(late);
+      await until(() => cluster.key(victim) in backplane.subscriptions(), 'the late instance to know every master', 10_000);
+      const broker = late.app.get(WampBroker);
+      let mostBytes = 0;
+      let mostEvents = 0;
+      for (let round = 0; round < 10; round++) {
+        for (let n = 0; n < 500; n++) broker.publish(hung, KB_EVENT);
+        mostBytes = Math.max(mostBytes, backplane.inFlight.bytes);
+        mostEvents = Math.max(mostEvents, backplane.inFlight.events);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // 5,000 events of ~1 KB: what is held stays within maxInFlightBytes, the rest is dropped at once.
+      expect(mostBytes).toBeLessThanOrEqual(maxInFlightBytes);
+      expect(mostBytes).toBeGreaterThan(maxInFlightBytes - 2 * KIB);
+      expect(backplane.dropped).toBe(5000 - mostEvents);
+      // Held past stallTimeoutMs (400 ms here), the events are let go and counted.
+      await until(() => backplane.inFlight.events === 0, 'the held events to expire', 3000);
+      expect(backplane.inFlight.bytes).toBe(0);
+      expect(backplane.dropped).toBe(5000);
+
+      cluster.resumeNode(victim);
+      await until(() => backplane.connected(), 'the late instance to connect to the resumed master', 10_000);
+      // A's own connections to that master come back too: events cross again, and none of the expired ones.
+      let attempt = 0;
+      await until(
+        () => {
+          broker.publish(hung, `after-${++attempt}`);
+          return onA.eventsOn(hung).some((event) => String(event).startsWith('after-'));
+        },
+        'events from the late instance to cross',
+        10_000,
+      );
+      expect(onA.eventsOn(hung)).not.toContainEqual(KB_EVENT);
+      await onA.close();
+    } finally {
+      cluster.resumeNode(victim);
+      await late?.close();
+      errors.mockRestore();
+      logs.mockRestore();
+    }
+  }, 40_000);
 });
 
 const describeRedis = await describeWithRedis();
