@@ -85,6 +85,15 @@ export function payloadSize(envelope: string, frame: string | Buffer): number {
   return Buffer.byteLength(envelope) + (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
 }
 
+/**
+ * The most bytes a PUBLISH or SPUBLISH of a payload on `channel` adds to it on the wire (RESP:
+ * `*3`, the command, the channel, and two lengths of at most ten digits), so that the in-flight
+ * bounds cover what the connection's socket holds.
+ */
+export function commandOverhead(channel: string): number {
+  return 48 + Buffer.byteLength(channel);
+}
+
 /** The payload of a PUBLISH: the envelope, then the frame. */
 export function encodePayload(envelope: string, frame: string | Buffer, size = payloadSize(envelope, frame)): Buffer {
   return Buffer.concat([Buffer.from(envelope), typeof frame === 'string' ? Buffer.from(frame) : frame], size);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { atBatchEnd } from '../core/write-batch.js';
 
 /**
  * What one Redis connection has sent and not yet heard back about. Redis answers a connection's
@@ -18,6 +19,10 @@ export class ConnectionWatch {
   private pinging = false;
   /** Which socket of the connection the counts are about: a reconnect starts from zero. */
   private socket = 0;
+  /** Whether the socket holds this batch's writes (`holdWrites`). */
+  private holding = false;
+  /** Whether nothing waited for an answer when the batch began holding. */
+  private heldFromIdle = false;
 
   constructor(readonly connection: Redis) {
     // What was sent on a closed socket is gone from Redis's point of view; ioredis fails those
@@ -41,6 +46,28 @@ export class ConnectionWatch {
       },
       onFailure,
     );
+  }
+
+  /**
+   * Holds what is written on the connection until the running batch of writes ends (see
+   * core/write-batch.ts), so that the events one read from a client carried leave in one write:
+   * Redis then reads them together and passes them on to each other instance in one write, and
+   * that instance delivers them together, one write per subscriber, as this one does. Written one
+   * by one, Redis (woken by the first) would pass them on one by one. When nothing was waiting
+   * before, the wait for an answer starts as they leave: a batch that ran long (a busy event
+   * loop) is not a stalled Redis.
+   */
+  holdWrites(): void {
+    const stream = this.connection.stream;
+    if (this.holding || !stream) return;
+    this.holding = true;
+    this.heldFromIdle = this.waiting === 0;
+    stream.cork();
+    atBatchEnd(() => {
+      this.holding = false;
+      stream.uncork();
+      if (this.heldFromIdle && this.waiting > 0) this.waitingSince = Date.now();
+    });
   }
 
   /** Sends a PING when none is waiting, so that a stall shows on an idle connection too (PING is valid in subscriber mode). */

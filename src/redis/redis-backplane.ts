@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import type { WampLogger } from '../core/wamp-logger.js';
 import {
   channelHead,
+  commandOverhead,
   DEFAULT_CHANNEL_PREFIX,
   type BackplaneWireMessage,
   decodePayload,
@@ -358,19 +359,21 @@ export class RedisBackplane implements WampBackplane {
       return;
     }
     const envelope = encodeEnvelope(this.bus.instanceId, filter, message);
-    const size = payloadSize(envelope, frame);
+    const payloadBytes = payloadSize(envelope, frame);
+    const size = payloadBytes + commandOverhead(channel);
     const inFlight = this.shards.size === 1 ? shard.publisher : this.inFlight;
     if (inFlight.events >= this.limits.maxInFlight || inFlight.bytes + size > this.limits.maxInFlightBytes) {
       // Redis is behind (or hung, and the watchdog has not said so yet): waiting here would only grow memory.
       this.dropped++;
       return;
     }
-    const payload = encodePayload(envelope, frame, size);
+    const payload = encodePayload(envelope, frame, payloadBytes);
     if (shard.opening) shard.opening.hold(channel, payload, size);
     else this.sendEvent(shard, channel, payload, size);
   }
 
   private sendEvent(shard: Shard, channel: string, payload: string | Buffer, size: number): void {
+    shard.publisher.holdWrites();
     shard.publisher.trackEvent(this.send(shard.publisher.connection, channel, payload), size, this.countDrop);
   }
 

@@ -15,7 +15,8 @@ import {
   type WampSubprotocol,
 } from './handshake.js';
 import { handshakeProblem, isStillOpen, refuseUpgrade, switchingProtocols, type UpgradeRefusal } from '../websocket/upgrade.js';
-import { batchingWrites, type ConnectionLimits, type ConnectionListener, WebSocketConnection } from '../websocket/websocket-connection.js';
+import { batchingWrites } from '../core/write-batch.js';
+import { type ConnectionLimits, type ConnectionListener, WebSocketConnection } from '../websocket/websocket-connection.js';
 import { parseExtensionOffers } from '../websocket/extension-header.js';
 import { PerMessageDeflateNegotiator, type PerMessageDeflateOptions } from '../websocket/permessage-deflate.js';
 

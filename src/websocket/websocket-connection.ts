@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { PeerState } from '../core/peer-state.js';
 import { FrameReader, type FrameReaderLimits, type FrameSink } from './frame-reader.js';
 import { isSendableCloseCode, CloseCode } from '../core/close-codes.js';
+import { atBatchEnd, batchingWrites } from '../core/write-batch.js';
 import { closePayload, encodeFrame, Opcode, type TextFrame } from './frames.js';
 import type { PerMessageDeflate } from './permessage-deflate.js';
 
@@ -69,7 +70,7 @@ type CarrierSocket = Socket & { [connectionOf]?: WebSocketConnection<unknown> };
  * a backlog that stays above the mark for `stallTimeoutMs` cuts the connection.
  *
  * What a connection sends while a read is handled, or during one tick, leaves in one write
- * (`batchingWrites`, `scheduleFlush`): the answers to calls that arrived together, also when
+ * (`batchingWrites`, `scheduleFlush`; see core/write-batch.ts): the answers to calls that arrived together, also when
  * guards or interceptors made them asynchronous, and the events of several publishes.
  *
  * With `deflate` (permessage-deflate agreed in the handshake), compressed messages are inflated
@@ -342,31 +343,10 @@ const NOTHING = Buffer.alloc(0);
 
 /** Connections holding frames to write. */
 const toFlush: Array<WebSocketConnection<unknown>> = [];
-/** How many `batchingWrites` calls are running. */
-let batchDepth = 0;
 
-/**
- * Runs `fn` (handling a read, opening a connection); every connection that writes meanwhile
- * sends what it wrote in one write when `fn` returns.
- */
-export function batchingWrites<T>(fn: () => T): T {
-  batchDepth++;
-  try {
-    return fn();
-  } finally {
-    if (--batchDepth === 0) flushAll();
-  }
-}
-
-/**
- * A connection started holding frames: they leave when the running `batchingWrites` returns, or,
- * written from elsewhere (promise callbacks of asynchronous handlers, timers, the broker called
- * from application code), on `process.nextTick`: once the callback that wrote has returned, or,
- * for promise callbacks, once the microtask queue has drained. Either way before the event loop
- * polls again, so nothing waits for another turn.
- */
+/** A connection started holding frames: they leave, with every other connection's, at the end of the batch. */
 function scheduleFlush(connection: WebSocketConnection<unknown>): void {
-  if (toFlush.push(connection) === 1 && batchDepth === 0) process.nextTick(flushAll);
+  if (toFlush.push(connection) === 1) atBatchEnd(flushAll);
 }
 
 function flushAll(): void {
