@@ -17,10 +17,9 @@ import {
 } from './backplane-wire.js';
 import { ClusterTopology } from './cluster-topology.js';
 import { ConnectionWatch } from './connection-watch.js';
-import { OpeningQueue } from './opening-queue.js';
 import { keySlot } from './key-slot.js';
 import { RedisClusterBus } from './redis-cluster-bus.js';
-import { type QueuedEvent, ReplayQueue } from './replay-queue.js';
+import { type WaitingEvent, WaitingEvents } from './waiting-events.js';
 import { ReplayReceiver } from './replay-receiver.js';
 import { ReplayStream } from './replay-stream.js';
 import { notAClusterProblem, serverProblems } from './server-check.js';
@@ -117,7 +116,7 @@ export interface RedisBackplaneOptions {
 /** The parts of `replay` mode: the stream, the publisher's queue, the receiver's catch-up. */
 interface Replay {
   readonly stream: ReplayStream;
-  readonly queue: ReplayQueue;
+  readonly queue: WaitingEvents;
   readonly receiver: ReplayReceiver;
   readonly maxEvents: number;
   readonly maxAgeMs: number;
@@ -178,7 +177,7 @@ interface Shard {
   /** The channels this instance receives from this server: subscribed again on every ready. */
   readonly channels: Set<string>;
   /** In a cluster, until the publisher is first ready: the events waiting for it. */
-  opening?: OpeningQueue;
+  opening?: WaitingEvents;
 }
 
 /**
@@ -211,7 +210,7 @@ const MIN_REFRESH_GAP_MS = 250;
  * stopped, overloaded) is an outage too: its connections are cut, which frees what ioredis holds.
  * With `replay` (one Redis), a short outage is bridged instead, within bounds: events also go to a
  * Redis Stream, a publisher keeps its events until Redis takes them, and an instance whose
- * subscription was cut catches up from the stream (`replay-stream.ts`, `replay-queue.ts`,
+ * subscription was cut catches up from the stream (`replay-stream.ts`, `waiting-events.ts`,
  * `replay-receiver.ts`).
  */
 export class RedisBackplane implements WampBackplane {
@@ -367,12 +366,11 @@ export class RedisBackplane implements WampBackplane {
       this.dropped++;
       return;
     }
-    const payload = encodePayload(envelope, frame, payloadBytes);
-    if (shard.opening) shard.opening.hold(channel, payload, size);
-    else this.sendEvent(shard, channel, payload, size);
+    if (shard.opening) this.dropped += shard.opening.push({ topic, channel, envelope, frame, size, at: Date.now() });
+    else this.sendEvent(shard, channel, encodePayload(envelope, frame, payloadBytes), size);
   }
 
-  private sendEvent(shard: Shard, channel: string, payload: string | Buffer, size: number): void {
+  private sendEvent(shard: Shard, channel: string, payload: Buffer, size: number): void {
     shard.publisher.holdWrites();
     shard.publisher.trackEvent(this.send(shard.publisher.connection, channel, payload), size, this.countDrop);
   }
@@ -546,7 +544,10 @@ export class RedisBackplane implements WampBackplane {
       subscriber: new ConnectionWatch(subscriber),
       ownsPublisher,
       channels: new Set(),
-      opening: this.topology && publisher.status !== 'ready' ? new OpeningQueue() : undefined,
+      opening:
+        this.topology && publisher.status !== 'ready'
+          ? new WaitingEvents(this.limits.maxInFlight, this.limits.maxInFlightBytes, this.limits.stallTimeoutMs)
+          : undefined,
     };
     this.shards.set(key, shard);
     const current = (): boolean => this.shards.get(key) === shard && !this.closed;
@@ -624,7 +625,9 @@ export class RedisBackplane implements WampBackplane {
   private publisherReady(shard: Shard): void {
     const opening = shard.opening;
     shard.opening = undefined;
-    opening?.flush((channel, payload, size) => this.sendEvent(shard, channel, payload, size));
+    for (let event = opening?.shift(); event; event = opening!.shift()) {
+      this.sendEvent(shard, event.channel, encodePayload(event.envelope, event.frame), event.size);
+    }
     if (this.replayMode) {
       this.replayMode.stream.load(shard.publisher.connection);
       this.drain();
@@ -655,7 +658,7 @@ export class RedisBackplane implements WampBackplane {
       deliver: (topic, message) => this.sink?.(backplaneMessage(topic, message)),
       logger: () => this.logger,
     });
-    return { stream, receiver, maxEvents, maxAgeMs, queue: new ReplayQueue(maxEvents, this.limits.maxInFlightBytes, maxAgeMs) };
+    return { stream, receiver, maxEvents, maxAgeMs, queue: new WaitingEvents(maxEvents, this.limits.maxInFlightBytes, maxAgeMs) };
   }
 
   /**
@@ -665,7 +668,14 @@ export class RedisBackplane implements WampBackplane {
   private publishForReplay(replay: Replay, message: BackplaneMessage): void {
     const { topic, frame, filter } = message;
     const envelope = encodeEnvelope(this.bus.instanceId, filter, message);
-    const event: QueuedEvent = { topic, channel: this.channel(topic), envelope, frame, size: payloadSize(envelope, frame), at: Date.now() };
+    const event: WaitingEvent = {
+      topic,
+      channel: this.channel(topic),
+      envelope,
+      frame,
+      size: payloadSize(envelope, frame),
+      at: Date.now(),
+    };
     const publisher = this.publisher;
     if (replay.queue.events === 0 && publisher && this.takesNow(publisher, event.size)) this.append(replay, publisher, event, 0);
     else this.dropped += replay.queue.push(event);
@@ -698,7 +708,7 @@ export class RedisBackplane implements WampBackplane {
     return this.accepts(publisher) && publisher.events < this.limits.maxInFlight && publisher.bytes + size <= this.limits.maxInFlightBytes;
   }
 
-  private append(replay: Replay, publisher: ConnectionWatch, event: QueuedEvent, ageMs: number): void {
+  private append(replay: Replay, publisher: ConnectionWatch, event: WaitingEvent, ageMs: number): void {
     const reply = replay.stream.append(publisher.connection, event.channel, event.topic, event.envelope, event.frame, ageMs);
     publisher.trackEvent(reply, event.size, this.countDrop);
     if (replay.queue.events > 0) reply.then(this.drain, this.drain);
@@ -792,7 +802,8 @@ export class RedisBackplane implements WampBackplane {
 
   /** Every `pingIntervalMs`: cuts stalled connections, pings the others, and notices a stall that cleared by itself. */
   private checkHealth(): void {
-    for (const { opening } of this.shards.values()) if (opening) this.dropped += opening.expire(this.limits.stallTimeoutMs);
+    const now = Date.now();
+    for (const { opening } of this.shards.values()) if (opening) this.dropped += opening.expire(now);
     for (const watch of this.watches()) {
       if (watch.stalled(this.limits.stallTimeoutMs)) setImmediate(() => this.confirmStall(watch));
       else watch.ping();

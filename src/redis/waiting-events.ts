@@ -1,24 +1,25 @@
-/** An event kept for Redis while it does not take commands. */
-export interface QueuedEvent {
+/** An event kept until Redis takes it. */
+export interface WaitingEvent {
   readonly topic: string;
   readonly channel: string;
   readonly envelope: string;
   readonly frame: string | Buffer;
-  /** Bytes of the envelope and the frame. */
+  /** The bytes it counts for in the bounds. */
   readonly size: number;
   /** When it was published (`Date.now()`). */
   readonly at: number;
 }
 
 /**
- * The events a `RedisBackplane` in `replay` mode publishes while Redis does not take commands
- * (down, stalled, or too far behind), kept in order to be sent when it does: at most `maxEvents`
- * and `maxBytes`, none older than `maxAgeMs`. What the bounds push out is the oldest, which is
- * also the first to age out; `push` and `expire` say how many they let go of, for the count of
- * dropped events.
+ * Events a `RedisBackplane` keeps, in order, to send when Redis takes them: in `replay` mode
+ * those published while Redis does not take commands (down, stalled, or too far behind), and in
+ * a cluster those for a master whose connection has not been ready yet (a promoted replica, or
+ * any master at start). At most `maxEvents` and `maxBytes`, none older than `maxAgeMs`. What the
+ * bounds push out is the oldest, which is also the first to age out; `push` and `expire` say how
+ * many they let go of, for the count of dropped events.
  */
-export class ReplayQueue {
-  private items: (QueuedEvent | undefined)[] = [];
+export class WaitingEvents {
+  private items: (WaitingEvent | undefined)[] = [];
   private head = 0;
   private held = 0;
 
@@ -37,7 +38,7 @@ export class ReplayQueue {
   }
 
   /** Keeps an event, letting go of the oldest while the bounds require (and of those too old); returns how many were let go of (the event itself, when it alone is over `maxBytes`). */
-  push(event: QueuedEvent): number {
+  push(event: WaitingEvent): number {
     let dropped = this.expire(event.at);
     if (event.size > this.maxBytes) return dropped + 1;
     while (this.events >= this.maxEvents || this.held + event.size > this.maxBytes) {
@@ -60,12 +61,12 @@ export class ReplayQueue {
   }
 
   /** The oldest event, left in the queue. */
-  peek(): QueuedEvent | undefined {
+  peek(): WaitingEvent | undefined {
     return this.items[this.head];
   }
 
   /** Takes the oldest event out. */
-  shift(): QueuedEvent | undefined {
+  shift(): WaitingEvent | undefined {
     if (this.head === this.items.length) return undefined;
     const event = this.items[this.head];
     this.items[this.head++] = undefined;
