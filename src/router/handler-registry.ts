@@ -28,6 +28,8 @@ export class HandlerRegistry {
   private readonly subscribeRules = new UriPatternTable<TopicRule<SubscribeHandler>>();
   private readonly publishRules = new UriPatternTable<TopicRule<PublishHandler>>();
   private changes = 0;
+  /** Who else holds procedure URIs (clients that registered them, through the router): each names a holder, or says undefined. */
+  private readonly otherHolders: Array<(uri: string) => string | undefined> = [];
   /** The WAMP v2 names of the server's URIs (the `v2.uris` option and the decorators' `v2`). */
   readonly uris = new WampUriMap();
 
@@ -40,14 +42,23 @@ export class HandlerRegistry {
     if (typeof uri !== 'string' || uri === '' || uriPatternKind(uri) !== 'exact') {
       throw new WampRegistrationError(`${source}: procedure URIs are exact and non-empty; "*" patterns are for topics ("${String(uri)}").`);
     }
-    const existing = this.procedures.get(uri);
-    if (existing) {
+    const holder = this.procedures.get(uri)?.source ?? this.holderOutside(uri);
+    if (holder !== undefined) {
       throw new WampRegistrationError(
-        `WAMP procedure "${uri}" is registered twice: by ${existing.source} and by ${source}. Give one of them another URI.`,
+        `WAMP procedure "${uri}" is registered twice: by ${holder} and by ${source}. Give one of them another URI.`,
       );
     }
     this.procedures.set(uri, { source, handler });
     this.changes++;
+  }
+
+  /**
+   * Procedure URIs are also held outside the registry (a WAMP v2 client's REGISTER): `holder`
+   * names who holds a URI, or says undefined, and `addProcedure` refuses a URI held there as it
+   * refuses one it holds itself, rather than shadowing the client's procedure unseen.
+   */
+  addProcedureHolder(holder: (uri: string) => string | undefined): void {
+    this.otherHolders.push(holder);
   }
 
   addSubscribeRule(pattern: string, rule: TopicRule<SubscribeHandler>): void {
@@ -66,6 +77,14 @@ export class HandlerRegistry {
       if (error instanceof WampUriMapError) throw new WampRegistrationError(`${source}: ${error.message}`);
       throw error;
     }
+  }
+
+  private holderOutside(uri: string): string | undefined {
+    for (const holder of this.otherHolders) {
+      const name = holder(uri);
+      if (name !== undefined) return name;
+    }
+    return undefined;
   }
 
   /** Forgets a procedure; false when none was registered. Calls already running finish. */

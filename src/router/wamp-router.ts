@@ -98,6 +98,10 @@ export class WampRouter {
       uris: deps.handlers.uris,
       invocationsPerCallee: deps.options.limits.callsInFlight,
     });
+    deps.handlers.addProcedureHolder((uri) => {
+      const registration = this.clientProcedures.find(uri);
+      return registration && `a WAMP v2 client (session ${registration.callee.v2Id}, registration ${registration.id})`;
+    });
   }
 
   /**

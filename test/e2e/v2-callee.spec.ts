@@ -3,7 +3,7 @@
 // callers that go away, the bounds, and nothing left behind once the sessions are gone.
 import { Injectable } from '@nestjs/common';
 import autobahn from 'autobahn';
-import { WampModule, WampRpc } from '../../src/index.js';
+import { WampModule, WampRegistrationError, WampRegistry, WampRpc } from '../../src/index.js';
 import { REGISTRATIONS_PER_SESSION } from '../../src/router/client-procedures.js';
 import { openV2Session, type V2SessionHandle } from '../support/autobahn-v2.js';
 import { clientProcedures } from '../support/engine-state.js';
@@ -145,6 +145,31 @@ describe('procedures WAMP v2 clients register', () => {
     expect((await admin.register('com.example.taken'))[4]).toBe('wamp.error.procedure_already_exists');
     expect((await second.register('com.example.user.many', { match: 'prefix' }))[4]).toBe('wamp.error.option_not_allowed');
     expect((await second.register('com.example.user.many', { invoke: 'roundrobin' }))[4]).toBe('wamp.error.option_not_allowed');
+  });
+
+  it('refuses WampRegistry.addProcedure of a URI a client holds, naming the client, instead of shadowing its procedure', async () => {
+    const registry = server.app.get(WampRegistry);
+    const callee = await join();
+    const registration = await callee.registered('com.example.user.dynamic');
+    const uri = `${USER}dynamic`;
+    expect(() => registry.addProcedure(uri, () => 'server')).toThrow(WampRegistrationError);
+    expect(() => registry.addProcedure(uri, () => 'server')).toThrow(
+      `WAMP procedure "${uri}" is registered twice: by a WAMP v2 client (session ${callee.sessionId}, registration ${registration}) and by WampRegistry.addProcedure("${uri}")`,
+    );
+    // The client's procedure still answers.
+    const caller = await join('caller');
+    const call = caller.call('com.example.user.dynamic', ['x']);
+    const [, request] = await callee.nextInvocation();
+    callee.send([YIELD, request, {}, ['client']]);
+    expect(await caller.answerTo(call)).toEqual([RESULT, call, {}, ['client']]);
+    // Once the client lets it go, the server may take the URI.
+    expect((await callee.unregister(registration))[0]).toBe(UNREGISTERED);
+    registry.addProcedure(uri, () => 'server');
+    try {
+      expect(await caller.callAndWait('com.example.user.dynamic')).toEqual([RESULT, expect.any(Number), {}, ['server']]);
+    } finally {
+      registry.removeProcedure(uri);
+    }
   });
 
   it('asks the register permission (by the server’s name of the URI) and the caller’s call permission', async () => {
