@@ -228,6 +228,8 @@ export class RedisBackplane implements WampBackplane {
   private readonly prefixOfPattern = new Map<string, string>();
   /** The servers, by key: the one Redis, or the cluster's masters. */
   private readonly shards = new Map<string, Shard>();
+  /** Without `cluster`, the one Redis's shard (from `start` to `close`). */
+  private sole: Shard | undefined;
   /** Where each channel this instance receives is subscribed. */
   private readonly placement = new Map<string, Shard>();
   private topology?: ClusterTopology;
@@ -334,7 +336,7 @@ export class RedisBackplane implements WampBackplane {
         publisher = new Redis(this.options.url!, this.connectionOptions);
         subscriber = new Redis(this.options.url!, this.connectionOptions);
       }
-      this.addShard(
+      this.sole = this.addShard(
         `${publisher.options.host ?? 'localhost'}:${publisher.options.port ?? 6379}`,
         publisher,
         subscriber,
@@ -360,7 +362,7 @@ export class RedisBackplane implements WampBackplane {
     const envelope = encodeEnvelope(this.bus.instanceId, filter, message);
     const payloadBytes = payloadSize(envelope, frame);
     const size = payloadBytes + commandOverhead(channel);
-    const inFlight = this.shards.size === 1 ? shard.publisher : this.inFlight;
+    const inFlight = this.sole ? shard.publisher : this.inFlight;
     if (inFlight.events >= this.limits.maxInFlight || inFlight.bytes + size > this.limits.maxInFlightBytes) {
       // Redis is behind (or hung, and the watchdog has not said so yet): waiting here would only grow memory.
       this.dropped++;
@@ -409,7 +411,7 @@ export class RedisBackplane implements WampBackplane {
   unwatchPrefix(prefix: string): void {
     const pattern = `${globEscape(this.channel(prefix))}*`;
     if (!this.prefixOfPattern.delete(pattern)) return;
-    const subscriber = this.shards.values().next().value?.subscriber.connection;
+    const subscriber = this.sole?.subscriber.connection;
     if (subscriber?.status === 'ready') subscriber.punsubscribe(pattern).catch(() => undefined);
   }
 
@@ -430,6 +432,7 @@ export class RedisBackplane implements WampBackplane {
       this.dropped += this.replayMode.queue.clear();
     }
     for (const shard of this.shards.values()) this.closeShard(shard);
+    this.sole = undefined;
     this.placement.clear();
   }
 
@@ -450,7 +453,7 @@ export class RedisBackplane implements WampBackplane {
 
   /** The publisher of the one Redis (the stall tests read what ioredis holds on it). */
   private get publisher(): ConnectionWatch | undefined {
-    return this.topology ? undefined : this.shards.values().next().value?.publisher;
+    return this.sole?.publisher;
   }
 
   private readonly countDrop = (error: unknown): void => {
@@ -479,7 +482,7 @@ export class RedisBackplane implements WampBackplane {
 
   /** The server of a channel: the one Redis, or the master of the channel's slot (if the map has one). */
   private route(channel: string): Shard | undefined {
-    if (!this.topology) return this.shards.values().next().value;
+    if (!this.topology) return this.sole;
     const owner = this.topology.ownerOf(keySlot(channel));
     return owner === undefined ? undefined : this.shards.get(owner);
   }
@@ -610,7 +613,7 @@ export class RedisBackplane implements WampBackplane {
 
   /** PSUBSCRIBE of the watched prefixes (one Redis, without sharded pub/sub: the only case they are watched in). */
   private watchPrefixes(patterns: string[]): void {
-    const subscriber = this.shards.values().next().value?.subscriber.connection;
+    const subscriber = this.sole?.subscriber.connection;
     if (patterns.length === 0 || subscriber?.status !== 'ready') return;
     subscriber.psubscribe(...patterns).catch(() => undefined);
   }
