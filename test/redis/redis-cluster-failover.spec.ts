@@ -65,18 +65,9 @@ describeCluster('RedisBackplane on a Redis Cluster with replicas: failover and r
     logs?.mockRestore();
   });
 
-  /** Waits until `count` instances subscribed the topic's channel on the node at `index` (PUBSUB SHARDNUMSUB there). */
-  async function shardSubscribersOn(index: number, count: number): Promise<void> {
-    const node = cluster.connect(index);
-    try {
-      await until(
-        async () => Number(((await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1]) === count,
-        `${count} shard subscribers of ${channel} on ${cluster.key(index)}`,
-        5000,
-      );
-    } finally {
-      node.disconnect();
-    }
+  /** Waits until `count` instances subscribed the topic's channel on the node at `index`. */
+  function shardSubscribersOn(index: number, count: number): Promise<void> {
+    return cluster.untilShardSubscribers(index, channel, count);
   }
 
   /**

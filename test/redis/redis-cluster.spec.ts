@@ -125,19 +125,9 @@ describeCluster('RedisBackplane on a three-master Redis Cluster', () => {
     await cluster?.destroy();
   });
 
-  /** Waits until `count` instances subscribed the channel on the master of its slot (PUBSUB SHARDNUMSUB there). */
+  /** Waits until `count` instances subscribed the channel on the master of its slot. */
   async function shardSubscribers(channel: string, count: number): Promise<void> {
-    const owner = await cluster.ownerOf(keySlot(channel));
-    const node = cluster.connect(owner);
-    try {
-      await until(
-        async () => Number(((await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1]) === count,
-        `${count} shard subscribers of ${channel} on ${cluster.key(owner)}`,
-        5000,
-      );
-    } finally {
-      node.disconnect();
-    }
+    await cluster.untilShardSubscribers(await cluster.ownerOf(keySlot(channel)), channel, count);
   }
 
   async function subscribers(topics: string[]): Promise<WampTestClient[]> {

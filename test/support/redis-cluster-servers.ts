@@ -82,6 +82,20 @@ export class RedisClusterServers {
     return client;
   }
 
+  /** Waits until `count` clients subscribed `channel` on the node at `index` (PUBSUB SHARDNUMSUB there). */
+  async untilShardSubscribers(index: number, channel: string, count: number, timeoutMs = 5000): Promise<void> {
+    const node = this.connect(index);
+    try {
+      await until(
+        async () => Number(((await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1]) === count,
+        `${count} shard subscribers of ${channel} on ${this.key(index)}`,
+        timeoutMs,
+      );
+    } finally {
+      node.disconnect();
+    }
+  }
+
   /** Which node serves `slot` (its master), by index. */
   async ownerOf(slot: number): Promise<number> {
     return (await this.servingNodes(slot))[0];
